@@ -1,0 +1,79 @@
+"""The sandbox application: one FastAPI app, each gateway under its own prefix, plus `/_sandbox` controls."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+from paycert.sandbox.config import SandboxConfig
+from paycert.sandbox.faults import FAULTS
+from paycert.sandbox.gateways import GATEWAYS
+from paycert.sandbox.outbox import run_worker
+from paycert.sandbox.requestlog import request_logger
+from paycert.sandbox.state import SandboxState
+
+
+class ClockMove(BaseModel):
+    seconds: float = Field(ge=0, description="How far to move the sandbox clock forward.")
+
+
+def create_app(config: SandboxConfig) -> FastAPI:
+    """Build the sandbox for `config`; the outbox worker runs for as long as the app is served."""
+    state = SandboxState.from_config(config)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        worker = asyncio.create_task(
+            run_worker(state.outbox, config.tick_seconds, stop, on_tick=state.periodic_jobs)
+        )
+        try:
+            yield
+        finally:
+            stop.set()
+            await worker
+            state.store.close()
+
+    app = FastAPI(title="paycert reference sandbox", lifespan=lifespan, docs_url="/_sandbox/docs",
+                  openapi_url="/_sandbox/openapi.json", redoc_url=None)
+    app.state.sandbox = state
+    app.middleware("http")(request_logger(config.request_log))
+
+    for gateway in GATEWAYS:
+        app.include_router(gateway.build_router(state), prefix=gateway.PREFIX)
+
+    @app.get("/_sandbox/health", tags=["sandbox"])
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "gateways": [g.PREFIX.strip("/") for g in GATEWAYS],
+                "faults": sorted(state.faults.names)}
+
+    @app.get("/_sandbox/faults", tags=["sandbox"])
+    def faults() -> dict[str, Any]:
+        return {"active": sorted(state.faults.names), "known": FAULTS}
+
+    @app.get("/_sandbox/clock", tags=["sandbox"])
+    def clock() -> dict[str, float]:
+        return {"now": state.clock.now(), "offset": state.clock.offset}
+
+    @app.post("/_sandbox/clock/advance", tags=["sandbox"])
+    def advance(move: ClockMove) -> dict[str, float]:
+        now = state.clock.advance(move.seconds)
+        for job in state.periodic_jobs:  # expiry is visible at once, not on the next tick
+            job()
+        return {"now": now, "offset": state.clock.offset}
+
+    @app.get("/_sandbox/outbox", tags=["sandbox"])
+    def outbox(gateway: str | None = None) -> list[dict[str, Any]]:
+        return state.outbox.deliveries(gateway)
+
+    @app.get("/_sandbox/credentials", tags=["sandbox"])
+    def credentials() -> dict[str, dict[str, str]]:
+        # Public test credentials of the sandbox, documented in the README: not secrets of anyone.
+        return {g.PREFIX.strip("/"): dict(g.CREDENTIALS) for g in GATEWAYS}
+
+    return app

@@ -1,0 +1,53 @@
+"""The misbehaviours the sandbox can be started with (`paycert sandbox --fault NAME`).
+
+Each fault breaks exactly one promise of a correct gateway, so that a certification run against it turns
+exactly one criterion red. Integrators use them to rehearse their own resilience.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+FAULTS: dict[str, str] = {
+    "bad-signature": "webhooks are signed with the wrong secret",
+    "no-retry": "a webhook delivery that failed (non-2xx or no answer) is never retried",
+    "duplicate-webhook": "every webhook that was delivered is delivered a second time",
+    "slow-webhook": "every webhook leaves 15 s (sandbox clock) after its event",
+    "wrong-status": "the status API reports a failed payment as completed",
+    "accept-bad-amount": "zero and negative amounts are accepted",
+    "skip-3ds": "cards that must be challenged complete without the 3-D Secure page",
+    "double-refund": "refunds are not checked: more than captured, and twice",
+    "no-auth": "API operations do not check the access token",
+    "schema-drift": "a response field is renamed (the payment id of create and status)",
+    "unsigned-webhook": "webhooks are sent without any signature",
+    "capture-over-auth": "a capture larger than the authorized amount is accepted",
+}
+
+SLOW_WEBHOOK_DELAY_SECONDS = 15.0
+
+
+class UnknownFaultError(ValueError):
+    """A fault name the sandbox does not know."""
+
+
+@dataclass(frozen=True)
+class Faults:
+    """The set of faults switched on for one sandbox instance."""
+
+    names: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_names(cls, names: Iterable[str]) -> Faults:
+        chosen = frozenset(names)
+        unknown = sorted(chosen - FAULTS.keys())
+        if unknown:
+            raise UnknownFaultError(
+                f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(sorted(FAULTS))}"
+            )
+        return cls(chosen)
+
+    def active(self, name: str) -> bool:
+        if name not in FAULTS:
+            raise UnknownFaultError(f"unknown fault {name!r}")
+        return name in self.names

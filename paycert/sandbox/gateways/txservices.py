@@ -1,0 +1,14 @@
+"""Placeholder: the txservices sandbox router is being written."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from paycert.sandbox.state import SandboxState
+
+PREFIX = "/txservices"
+CREDENTIALS: dict[str, str] = {}
+
+
+def build_router(state: SandboxState) -> APIRouter:
+    return APIRouter()

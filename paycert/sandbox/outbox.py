@@ -1,0 +1,270 @@
+"""The webhook outbox: every event a gateway emits is stored in SQLite first, then delivered with retries.
+
+A delivery is rendered afresh for each attempt (paylican's `pendingWebhooks` counts down, signatures carry a
+timestamp), so the outbox stores the payload and the name of the renderer, not the bytes. Attempts are
+scheduled on the test clock: moving the clock makes a retry due at once. A delivery still pending when the
+sandbox stops is picked up again when it starts, so no webhook is lost on restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from paycert.sandbox.clock import TestClock
+from paycert.sandbox.faults import SLOW_WEBHOOK_DELAY_SECONDS, Faults
+from paycert.sandbox.store import Store, new_id
+
+log = logging.getLogger("paycert.sandbox.outbox")
+
+DEFAULT_SCHEDULE: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What a renderer knows when it renders one attempt of a delivery."""
+
+    number: int  # 1-based
+    max_attempts: int
+
+    @property
+    def remaining_after(self) -> int:
+        """How many attempts are left once this one has been made."""
+        return self.max_attempts - self.number
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: bytes
+    headers: dict[str, str]
+
+
+Renderer = Callable[[dict[str, Any], Attempt], Rendered]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY,
+    gateway TEXT NOT NULL,
+    renderer TEXT NOT NULL,
+    url TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    max_attempts INTEGER NOT NULL,
+    schedule TEXT NOT NULL,
+    timeout REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL,
+    state TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    duplicate_sent INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS attempts (
+    delivery_id TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    at REAL NOT NULL,
+    status_code INTEGER,
+    error TEXT,
+    duration_ms REAL NOT NULL,
+    response_body TEXT
+);
+"""
+
+
+class Outbox:
+    """Stores webhook deliveries and sends them with retries and exponential backoff."""
+
+    def __init__(self, store: Store, clock: TestClock, faults: Faults) -> None:
+        self._store = store
+        self._clock = clock
+        self._faults = faults
+        self._renderers: dict[str, Renderer] = {}
+        self._inflight: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        with store.lock:
+            store.connection.executescript(_SCHEMA)
+
+    def register_renderer(self, name: str, renderer: Renderer) -> None:
+        self._renderers[name] = renderer
+
+    def enqueue(
+        self,
+        *,
+        gateway: str,
+        renderer: str,
+        url: str,
+        event_id: str,
+        event_type: str,
+        payload: dict[str, Any],
+        max_attempts: int = len(DEFAULT_SCHEDULE) + 1,
+        schedule: Sequence[float] = DEFAULT_SCHEDULE,
+        timeout: float = 5.0,
+    ) -> str:
+        """Queue one event for one receiver; it is sent by the worker, at once unless slowed by a fault."""
+        if renderer not in self._renderers:
+            raise KeyError(f"no webhook renderer named {renderer!r}")
+        delivery_id = new_id("dlv_")
+        delay = SLOW_WEBHOOK_DELAY_SECONDS if self._faults.active("slow-webhook") else 0.0
+        now = self._clock.now()
+        with self._store.lock:
+            self._store.connection.execute(
+                "INSERT INTO deliveries (id, gateway, renderer, url, event_id, event_type, payload,"
+                " max_attempts, schedule, timeout, next_at, state, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                (
+                    delivery_id, gateway, renderer, url, event_id, event_type, json.dumps(payload),
+                    max_attempts, json.dumps(list(schedule)), timeout, now + delay, now,
+                ),
+            )
+        return delivery_id
+
+    def deliveries(self, gateway: str | None = None) -> list[dict[str, Any]]:
+        """Every delivery with its attempts, oldest first (served at /_sandbox/outbox)."""
+        query = "SELECT * FROM deliveries"
+        args: tuple[str, ...] = ()
+        if gateway:
+            query += " WHERE gateway = ?"
+            args = (gateway,)
+        with self._store.lock:
+            cur = self._store.connection.execute(query + " ORDER BY created_at, rowid", args)
+            names = [c[0] for c in cur.description]
+            rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            for row in rows:
+                row["payload"] = json.loads(row["payload"])
+                row["schedule"] = json.loads(row["schedule"])
+                acur = self._store.connection.execute(
+                    "SELECT number, at, status_code, error, duration_ms FROM attempts"
+                    " WHERE delivery_id = ? ORDER BY number",
+                    (row["id"],),
+                )
+                anames = [c[0] for c in acur.description]
+                row["attempt_log"] = [dict(zip(anames, a, strict=True)) for a in acur.fetchall()]
+        return rows
+
+    def _due(self) -> list[dict[str, Any]]:
+        with self._store.lock:
+            cur = self._store.connection.execute(
+                "SELECT * FROM deliveries WHERE state = 'pending' AND next_at <= ? ORDER BY next_at",
+                (self._clock.now(),),
+            )
+            names = [c[0] for c in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def launch_due(self, client: httpx.AsyncClient) -> int:
+        """Start an attempt for every due delivery not already in flight; returns how many were started.
+
+        Attempts run as concurrent tasks: a receiver that never answers must not hold up the others.
+        """
+        due = [d for d in self._due() if d["id"] not in self._inflight]
+        for delivery in due:
+            self._inflight.add(delivery["id"])
+            task = asyncio.create_task(self._attempt(client, delivery))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return len(due)
+
+    async def drain(self) -> None:
+        """Wait for the attempts in flight (at shutdown)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _attempt(self, client: httpx.AsyncClient, delivery: dict[str, Any]) -> None:
+        try:
+            await self._send(client, delivery)
+        finally:
+            self._inflight.discard(delivery["id"])
+
+    async def _send(self, client: httpx.AsyncClient, delivery: dict[str, Any]) -> None:
+        number = int(delivery["attempts"]) + 1
+        attempt = Attempt(number=number, max_attempts=int(delivery["max_attempts"]))
+        rendered = self._renderers[delivery["renderer"]](json.loads(delivery["payload"]), attempt)
+        status_code, error, body = await self._post(client, delivery, rendered)
+        ok = status_code is not None and 200 <= status_code < 300
+        self._record(delivery, number, status_code, error, body)
+        if ok and self._faults.active("duplicate-webhook") and not delivery["duplicate_sent"]:
+            # The fault: the receiver said 2xx, the gateway sends the same event again anyway.
+            await self._post(client, delivery, rendered)
+            self._update(delivery["id"], duplicate_sent=1)
+        if ok:
+            self._update(delivery["id"], attempts=number, state="delivered", next_at=None)
+            return
+        schedule = json.loads(delivery["schedule"])
+        retry_allowed = not self._faults.active("no-retry")
+        if retry_allowed and number < attempt.max_attempts:
+            wait = schedule[min(number - 1, len(schedule) - 1)] if schedule else 0.0
+            self._update(delivery["id"], attempts=number, next_at=self._clock.now() + wait)
+        else:
+            self._update(delivery["id"], attempts=number, state="failed", next_at=None)
+
+    async def _post(
+        self, client: httpx.AsyncClient, delivery: dict[str, Any], rendered: Rendered
+    ) -> tuple[int | None, str | None, str | None]:
+        try:
+            response = await client.post(
+                delivery["url"],
+                content=rendered.body,
+                headers=rendered.headers,
+                timeout=float(delivery["timeout"]),
+            )
+        except httpx.TimeoutException:
+            return None, "timeout", None
+        except httpx.HTTPError as exc:
+            return None, f"{type(exc).__name__}: {exc}", None
+        # The receiver's answer is logged as the seed's Paylican does; capped, it is not ours to keep whole.
+        return response.status_code, None, response.text[:2000]
+
+    def _record(
+        self,
+        delivery: dict[str, Any],
+        number: int,
+        status_code: int | None,
+        error: str | None,
+        body: str | None,
+    ) -> None:
+        now = self._clock.now()
+        with self._store.lock:
+            self._store.connection.execute(
+                "INSERT INTO attempts (delivery_id, number, at, status_code, error, duration_ms, response_body)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (delivery["id"], number, now, status_code, error, 0.0, body),
+            )
+        log.info(
+            "webhook %s attempt %d to %s -> %s",
+            delivery["event_type"], number, delivery["url"], status_code if status_code else error,
+        )
+
+    def _update(self, delivery_id: str, **fields: Any) -> None:
+        columns = ", ".join(f"{name} = ?" for name in fields)
+        with self._store.lock:
+            self._store.connection.execute(
+                f"UPDATE deliveries SET {columns} WHERE id = ?",  # noqa: S608 - names are ours, values bound
+                (*fields.values(), delivery_id),
+            )
+
+
+async def run_worker(
+    outbox: Outbox, tick_seconds: float, stop: asyncio.Event, on_tick: Sequence[Callable[[], None]] = ()
+) -> None:
+    """Deliver due webhooks and run periodic jobs (payment expiry) until `stop` is set."""
+    async with httpx.AsyncClient() as client:
+        while not stop.is_set():
+            started = time.monotonic()
+            for job in on_tick:
+                try:
+                    job()
+                except Exception:  # a broken job must not stop webhook delivery
+                    log.exception("periodic sandbox job failed")
+            outbox.launch_due(client)
+            elapsed = time.monotonic() - started
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=max(tick_seconds - elapsed, 0.01))
+            except TimeoutError:
+                pass
+        await outbox.drain()
