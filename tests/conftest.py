@@ -1,0 +1,37 @@
+"""Fixtures for paycert's own tests: real sandboxes on loopback, with or without faults."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from paycert.sandbox import SandboxConfig, SandboxServer
+
+StartSandbox = Callable[..., SandboxServer]
+
+
+@pytest.fixture
+def start_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartSandbox]:
+    """Start a sandbox on a free loopback port: `start_sandbox("bad-signature", tls=True)`.
+
+    Pass `data_dir=` to restart on the data of an earlier one (restart tests).
+    """
+    servers: list[SandboxServer] = []
+
+    def start(*faults: str, tls: bool = False, data_dir: Path | None = None) -> SandboxServer:
+        directory = data_dir or tmp_path_factory.mktemp("sandbox")
+        server = SandboxServer(SandboxConfig(directory, faults=frozenset(faults)), tls=tls).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def sandbox(start_sandbox: StartSandbox) -> SandboxServer:
+    """A correct sandbox over plain HTTP."""
+    return start_sandbox()
