@@ -1,0 +1,25 @@
+"""`paycert`: the entry point. Each command lives in its own module; this one only assembles them."""
+
+from __future__ import annotations
+
+import typer
+
+from paycert.cli import sandbox_cmd
+
+app = typer.Typer(
+    name="paycert",
+    help="Certify payment integrations before they go live.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command(name="sandbox")(sandbox_cmd.sandbox)
+
+
+@app.callback()
+def main() -> None:
+    """Certify payment integrations before they go live."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,67 @@
+"""`paycert sandbox`: serve the embedded reference sandbox in the foreground."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from paycert.sandbox import SandboxConfig, SandboxServer
+from paycert.sandbox.faults import FAULTS, Faults, UnknownFaultError
+from paycert.sandbox.gateways import GATEWAYS
+
+EXIT_HARNESS_ERROR = 2
+
+
+def env_name(gateway: str, credential: str) -> str:
+    """The environment variable a target reads a sandbox credential from: PAYCERT_<GATEWAY>_<NAME>."""
+    return f"PAYCERT_{gateway.upper()}_{credential.upper()}"
+
+
+def sandbox(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 8000,
+    tls: Annotated[bool, typer.Option("--tls", help="Serve HTTPS with certificates generated at start.")] = False,
+    fault: Annotated[
+        list[str] | None, typer.Option("--fault", help="Misbehave on purpose (repeatable); see --list-faults.")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where payments and the webhook outbox are kept across restarts.")
+    ] = None,
+    list_faults: Annotated[bool, typer.Option("--list-faults", help="Name the faults and exit.")] = False,
+) -> None:
+    """Serve the reference sandbox of the built-in gateways (gustaffo, txservices, paylican)."""
+    if list_faults:
+        for name, what in FAULTS.items():
+            typer.echo(f"{name:20} {what}")
+        return
+    try:
+        Faults.from_names(fault or ())
+    except UnknownFaultError as exc:
+        typer.echo(f"paycert sandbox: {exc}", err=True)
+        raise typer.Exit(EXIT_HARNESS_ERROR) from None
+    directory = data_dir or Path(tempfile.mkdtemp(prefix="paycert-sandbox-"))
+    config = SandboxConfig(directory, faults=frozenset(fault or ()))
+    try:
+        server = SandboxServer(config, host=host, port=port, tls=tls, log_level="info")
+    except OSError as exc:
+        typer.echo(f"paycert sandbox: cannot listen on {host}:{port}: {exc.strerror}", err=True)
+        raise typer.Exit(EXIT_HARNESS_ERROR) from None
+    _announce(server)
+    server.serve_forever()
+
+
+def _announce(server: SandboxServer) -> None:
+    typer.echo(f"paycert sandbox on {server.base_url}  (data: {server.config.data_dir})")
+    if server.ca_file:
+        typer.echo(f"TLS CA certificate: {server.ca_file}  (export SSL_CERT_FILE={server.ca_file})")
+    if server.config.faults:
+        typer.echo(f"faults: {', '.join(sorted(server.config.faults))}")
+    typer.echo("gateways and their public test credentials (export these for a target file):")
+    for gateway in GATEWAYS:
+        gid = gateway.PREFIX.strip("/")
+        typer.echo(f"  {gid:11} {server.base_url}{gateway.PREFIX}")
+        for name, value in gateway.CREDENTIALS.items():
+            typer.echo(f"    export {env_name(gid, name)}={value}")
