@@ -23,9 +23,12 @@ def env_name(gateway: str, credential: str) -> str:
 def sandbox(
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 8000,
-    tls: Annotated[bool, typer.Option("--tls", help="Serve HTTPS with certificates generated at start.")] = False,
+    tls: Annotated[
+        bool, typer.Option("--tls", help="Serve HTTPS with certificates generated at start.")
+    ] = False,
     fault: Annotated[
-        list[str] | None, typer.Option("--fault", help="Misbehave on purpose (repeatable); see --list-faults.")
+        list[str] | None,
+        typer.Option("--fault", help="Misbehave on purpose (repeatable); see --list-faults."),
     ] = None,
     data_dir: Annotated[
         Path | None, typer.Option(help="Where payments and the webhook outbox are kept across restarts.")

@@ -1,0 +1,174 @@
+"""Gateway profiles: the data that makes paycert's generic code certify one particular gateway."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from paycert.core.errors import ProfileError
+from paycert.core.states import PaymentState
+from paycert.targets.home import specs_dir
+from paycert.targets.spec import ApiSpec
+
+
+@cache
+def _profile_schema(specs: Path) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((specs / "profile.schema.json").read_text(encoding="utf-8"))
+    return schema
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A validated profile and the spec it points at."""
+
+    raw: dict[str, Any]
+    path: Path
+    spec: ApiSpec
+
+    @property
+    def id(self) -> str:
+        return str(self.raw["id"])
+
+    @property
+    def title(self) -> str:
+        return str(self.raw["title"])
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+    @property
+    def credentials(self) -> list[str]:
+        return list(self.raw["credentials"])
+
+    @property
+    def auth(self) -> dict[str, Any]:
+        auth: dict[str, Any] = self.raw["auth"]
+        return auth
+
+    @property
+    def operations(self) -> dict[str, Any]:
+        ops: dict[str, Any] = self.raw["operations"]
+        return ops
+
+    def offers(self, operation: str) -> bool:
+        return operation in self.operations
+
+    @property
+    def webhooks(self) -> dict[str, Any]:
+        hooks: dict[str, Any] = self.raw["webhooks"]
+        return hooks
+
+    @property
+    def signature_scheme(self) -> str:
+        return str(self.webhooks["signature"]["scheme"])
+
+    @property
+    def cards(self) -> dict[str, dict[str, Any]]:
+        cards: dict[str, dict[str, Any]] = self.raw["cards"]
+        return cards
+
+    def card_with_outcome(self, outcome: str) -> tuple[str, dict[str, Any]] | None:
+        """The first test card (by name order in the profile) that gives `outcome`."""
+        preferred = {"COMPLETED": "success", "FAILED": "declined", "CHALLENGE": "challenge"}.get(outcome)
+        if preferred and preferred in self.cards and self.cards[preferred]["outcome"] == outcome:
+            return preferred, self.cards[preferred]
+        for name, card in self.cards.items():
+            if card["outcome"] == outcome:
+                return name, card
+        return None
+
+    @property
+    def challenge(self) -> dict[str, Any] | None:
+        challenge: dict[str, Any] | None = self.raw.get("challenge")
+        return challenge
+
+    @property
+    def shopper(self) -> dict[str, Any]:
+        shopper: dict[str, Any] = self.raw["shopper"]
+        return shopper
+
+    @property
+    def return_url(self) -> dict[str, Any]:
+        ret: dict[str, Any] = self.raw.get("return_url") or {}
+        return ret
+
+    @property
+    def amounts(self) -> dict[str, Any]:
+        amounts: dict[str, Any] = self.raw.get("amounts") or {}
+        return amounts
+
+    def state_of(self, vendor_status: Any) -> PaymentState | None:
+        """The canonical state of a vendor status, or None when the profile does not map it."""
+        mapped = self.raw["statuses"].get(str(vendor_status))
+        return PaymentState(mapped) if mapped else None
+
+    def event_state(self, event_type: str) -> PaymentState | None:
+        mapped = self.webhooks.get("events", {}).get(event_type)
+        return PaymentState(mapped) if mapped else None
+
+    def schema_path(self, name: str) -> Path | None:
+        relative = (self.raw.get("schemas") or {}).get(name)
+        if name == "webhook" and not relative:
+            relative = self.webhooks.get("schema")
+        return self.directory / relative if relative else None
+
+    def json_schema(self, name: str) -> dict[str, Any] | None:
+        path = self.schema_path(name)
+        if path is None:
+            return None
+        try:
+            loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ProfileError(f"{self.id}: cannot read schema {path}: {exc}") from None
+        return loaded
+
+
+def load_profile(reference: str | Path, *, relative_to: Path | None = None) -> Profile:
+    """A built-in gateway id (`gustaffo`) or the path of a profile.yaml, validated, with its spec loaded."""
+    specs = specs_dir()
+    ref = str(reference)
+    builtin = specs / ref / "profile.yaml"
+    if "/" not in ref and not ref.endswith((".yaml", ".yml")) and builtin.is_file():
+        path = builtin
+    else:
+        path = Path(ref).expanduser()
+        if not path.is_absolute() and relative_to is not None:
+            path = relative_to / path
+        if not path.is_file():
+            known = ", ".join(sorted(p.parent.name for p in specs.glob("*/profile.yaml")))
+            raise ProfileError(f"no profile {ref!r}: not a built-in gateway ({known}) nor a profile file")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ProfileError(f"cannot read profile {path}: {exc}") from None
+    errors = sorted(
+        jsonschema.Draft202012Validator(_profile_schema(specs)).iter_errors(raw),
+        key=lambda e: [str(p) for p in e.absolute_path],
+    )
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "(top)"
+        raise ProfileError(f"profile {path} is invalid at {where}: {errors[0].message}")
+    spec_ref = str(raw["spec"])
+    location: str | Path = (
+        spec_ref if spec_ref.startswith(("http://", "https://")) else path.parent / spec_ref
+    )
+    spec = ApiSpec.from_location(location)
+    profile = Profile(raw=raw, path=path, spec=spec)
+    _check_operations_exist(profile)
+    return profile
+
+
+def _check_operations_exist(profile: Profile) -> None:
+    named = [op["operation_id"] for op in profile.operations.values()]
+    if "operation" in profile.auth:
+        named.append(profile.auth["operation"]["operation_id"])
+    missing = sorted(set(named) - set(profile.spec.operations))
+    if missing:
+        raise ProfileError(f"profile {profile.path} names operations its spec lacks: {', '.join(missing)}")

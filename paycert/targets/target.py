@@ -1,0 +1,147 @@
+"""Target files: what to certify, where, with which credentials (read from the environment)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from paycert.core.errors import TargetError
+from paycert.targets.home import specs_dir
+from paycert.targets.profile import Profile, load_profile
+
+
+@dataclass(frozen=True)
+class GatewayTarget:
+    """One gateway of a target, its profile loaded and its credentials read."""
+
+    id: str
+    profile: Profile
+    base_url: str
+    environment: str = "sandbox"
+    credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
+    ca_file: Path | None = None
+    control_url: str | None = None
+    timeout_seconds: float = 10.0
+
+    @property
+    def is_live(self) -> bool:
+        return self.environment == "live"
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every credential value, for the redaction of everything written."""
+        return [v for v in self.credentials.values() if v]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    gateways: dict[str, GatewayTarget]
+    path: Path | None = None
+    webhook_bind: str = "127.0.0.1:0"
+    webhook_public_url: str | None = None
+    allow_live_writes: bool = False
+    live_max_amount: float = 1.0
+
+    @property
+    def secrets(self) -> list[str]:
+        return [s for g in self.gateways.values() for s in g.secrets]
+
+    def only(self, gateway_ids: list[str]) -> Target:
+        """The same target restricted to some gateways (the --gateway filter)."""
+        unknown = sorted(set(gateway_ids) - self.gateways.keys())
+        if unknown:
+            raise TargetError(
+                f"--gateway {', '.join(unknown)}: not in the target ({', '.join(self.gateways)})"
+            )
+        kept = {k: v for k, v in self.gateways.items() if k in gateway_ids}
+        return Target(
+            self.name,
+            kept,
+            self.path,
+            self.webhook_bind,
+            self.webhook_public_url,
+            self.allow_live_writes,
+            self.live_max_amount,
+        )
+
+
+def _schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((specs_dir() / "target.schema.json").read_text(encoding="utf-8"))
+    return schema
+
+
+def load_target(path: Path, environ: Mapping[str, str] | None = None) -> Target:
+    """Read and validate a target file; credentials come from the environment variables it names."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TargetError(f"target file {path} does not exist") from None
+    except (OSError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TargetError(f"target file {path} is not valid YAML: {first}") from None
+    return target_from_data(raw, base_dir=path.parent, path=path, environ=environ)
+
+
+def target_from_data(
+    raw: Any,
+    *,
+    base_dir: Path,
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Target:
+    env = os.environ if environ is None else environ
+    where = str(path) if path else "target"
+    errors = sorted(
+        jsonschema.Draft202012Validator(_schema()).iter_errors(raw),
+        key=lambda e: list(map(str, e.absolute_path)),
+    )
+    if errors:
+        at = "/".join(str(p) for p in errors[0].absolute_path) or "(top)"
+        raise TargetError(f"{where} is invalid at {at}: {errors[0].message}")
+    gateways: dict[str, GatewayTarget] = {}
+    for gid, entry in raw["gateways"].items():
+        profile = load_profile(entry.get("profile", gid), relative_to=base_dir)
+        credentials: dict[str, str] = {}
+        names = entry.get("credentials", {})
+        missing_names = [c for c in profile.credentials if c not in names]
+        if missing_names:
+            raise TargetError(
+                f"{where}: gateway {gid} needs credentials {', '.join(missing_names)} (name their environment variables)"
+            )
+        for credential, variable in names.items():
+            value = env.get(variable)
+            if not value:
+                raise TargetError(
+                    f"{where}: gateway {gid}: environment variable {variable} ({credential}) is not set"
+                )
+            credentials[credential] = value
+        ca = entry.get("ca_file")
+        gateways[gid] = GatewayTarget(
+            id=gid,
+            profile=profile,
+            base_url=str(entry["base_url"]).rstrip("/"),
+            environment=entry.get("environment", "sandbox"),
+            credentials=credentials,
+            ca_file=(base_dir / ca) if ca else None,
+            control_url=entry.get("control_url"),
+            timeout_seconds=float(entry.get("timeout_seconds", 10)),
+        )
+    hooks = raw.get("webhooks") or {}
+    live = raw.get("live") or {}
+    return Target(
+        name=str(raw.get("name") or (path.stem if path else "target")),
+        gateways=gateways,
+        path=path,
+        webhook_bind=str(hooks.get("bind", "127.0.0.1:0")),
+        webhook_public_url=hooks.get("public_url"),
+        allow_live_writes=bool(live.get("allow_writes", False)),
+        live_max_amount=float(live.get("max_amount", 1.0)),
+    )
