@@ -39,8 +39,13 @@ def create_app(config: SandboxConfig) -> FastAPI:
             await worker
             state.store.close()
 
-    app = FastAPI(title="paycert reference sandbox", lifespan=lifespan, docs_url="/_sandbox/docs",
-                  openapi_url="/_sandbox/openapi.json", redoc_url=None)
+    app = FastAPI(
+        title="paycert reference sandbox",
+        lifespan=lifespan,
+        docs_url="/_sandbox/docs",
+        openapi_url="/_sandbox/openapi.json",
+        redoc_url=None,
+    )
     app.state.sandbox = state
     app.middleware("http")(request_logger(config.request_log))
 
@@ -49,8 +54,11 @@ def create_app(config: SandboxConfig) -> FastAPI:
 
     @app.get("/_sandbox/health", tags=["sandbox"])
     def health() -> dict[str, Any]:
-        return {"status": "ok", "gateways": [g.PREFIX.strip("/") for g in GATEWAYS],
-                "faults": sorted(state.faults.names)}
+        return {
+            "status": "ok",
+            "gateways": [g.PREFIX.strip("/") for g in GATEWAYS],
+            "faults": sorted(state.faults.names),
+        }
 
     @app.get("/_sandbox/faults", tags=["sandbox"])
     def faults() -> dict[str, Any]:

@@ -9,6 +9,7 @@ sandbox stops is picked up again when it starts, so no webhook is lost on restar
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -119,8 +120,18 @@ class Outbox:
                 " max_attempts, schedule, timeout, next_at, state, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
                 (
-                    delivery_id, gateway, renderer, url, event_id, event_type, json.dumps(payload),
-                    max_attempts, json.dumps(list(schedule)), timeout, now + delay, now,
+                    delivery_id,
+                    gateway,
+                    renderer,
+                    url,
+                    event_id,
+                    event_type,
+                    json.dumps(payload),
+                    max_attempts,
+                    json.dumps(list(schedule)),
+                    timeout,
+                    now + delay,
+                    now,
                 ),
             )
         return delivery_id
@@ -237,7 +248,10 @@ class Outbox:
             )
         log.info(
             "webhook %s attempt %d to %s -> %s",
-            delivery["event_type"], number, delivery["url"], status_code if status_code else error,
+            delivery["event_type"],
+            number,
+            delivery["url"],
+            status_code if status_code else error,
         )
 
     def _update(self, delivery_id: str, **fields: Any) -> None:
@@ -263,8 +277,6 @@ async def run_worker(
                     log.exception("periodic sandbox job failed")
             outbox.launch_due(client)
             elapsed = time.monotonic() - started
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=max(tick_seconds - elapsed, 0.01))
-            except TimeoutError:
-                pass
         await outbox.drain()

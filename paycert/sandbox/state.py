@@ -28,7 +28,9 @@ class SandboxState:
         store = Store(config.db_path)
         clock = TestClock(store)
         faults = Faults.from_names(config.faults)
-        return cls(config=config, store=store, clock=clock, faults=faults, outbox=Outbox(store, clock, faults))
+        return cls(
+            config=config, store=store, clock=clock, faults=faults, outbox=Outbox(store, clock, faults)
+        )
 
     def every_tick(self, job: Callable[[], None]) -> None:
         """Run `job` on each tick of the background worker (expiry sweeps, polling jobs)."""

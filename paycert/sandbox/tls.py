@@ -15,7 +15,9 @@ class ServerCertificate:
     key_file: Path
 
 
-def generate(directory: Path, hostnames: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")) -> ServerCertificate:
+def generate(
+    directory: Path, hostnames: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
+) -> ServerCertificate:
     """A fresh CA and a server certificate for the loopback names, written under `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
     ca = trustme.CA(organization_name="paycert sandbox CA")
