@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from paycert.cli import sandbox_cmd
+from paycert.cli import run_cmd, sandbox_cmd
 
 app = typer.Typer(
     name="paycert",
@@ -13,6 +13,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command(name="run")(run_cmd.run)
 app.command(name="sandbox")(sandbox_cmd.sandbox)
 
 

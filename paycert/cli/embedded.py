@@ -1,0 +1,43 @@
+"""The embedded default: start the reference sandbox on loopback and describe it as a target."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from paycert.cli.sandbox_cmd import env_name
+from paycert.sandbox import SandboxConfig, SandboxServer
+from paycert.sandbox.gateways import GATEWAYS
+
+
+def start_embedded(faults: frozenset[str] = frozenset(), *, tls: bool = False) -> tuple[SandboxServer, Path]:
+    """A sandbox on a free loopback port and a target file for it (credentials exported to this process)."""
+    work = Path(tempfile.mkdtemp(prefix="paycert-embedded-"))
+    server = SandboxServer(SandboxConfig(work / "sandbox", faults=faults), tls=tls).start()
+    gateways: dict[str, Any] = {}
+    for module in GATEWAYS:
+        gid = module.PREFIX.strip("/")
+        credentials = {}
+        for name, value in module.CREDENTIALS.items():
+            variable = env_name(gid, name)
+            os.environ[variable] = value  # the sandbox's public test credentials, for this process only
+            credentials[name] = variable
+        entry: dict[str, Any] = {
+            "base_url": f"{server.base_url}{module.PREFIX}",
+            "environment": "sandbox",
+            "control_url": f"{server.base_url}/_sandbox",
+            "credentials": credentials,
+        }
+        if server.ca_file:
+            entry["ca_file"] = str(server.ca_file)
+        gateways[gid] = entry
+    target = work / "embedded-target.yaml"
+    target.write_text(
+        yaml.safe_dump({"name": "embedded reference sandbox", "gateways": gateways}, sort_keys=False),
+        encoding="utf-8",
+    )
+    return server, target

@@ -1,0 +1,173 @@
+"""`paycert run`: certify a target (the embedded sandbox by default) and write the readiness report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import pytest
+import typer
+from rich.console import Console
+
+from paycert.cli.embedded import start_embedded
+from paycert.cli.progress import ProgressLines, summary_table, verdict_line
+from paycert.core.criteria import Catalogue
+from paycert.core.errors import PaycertError
+from paycert.report import (
+    RunInfo,
+    Selection,
+    build_readiness,
+    load_readiness,
+    new_run_id,
+    utc_now_iso,
+    write_report,
+)
+from paycert.targets.home import find_home
+from paycert.targets.target import load_target
+
+EXIT_GO = 0
+EXIT_NOT_GO = 1
+EXIT_HARNESS = 2
+SUITES = ("scenarios", "webhooks", "contract", "merchant", "pacts", "security")
+
+console = Console(stderr=True)
+
+
+def run(
+    target: Annotated[
+        Path | None, typer.Option(help="Target file; default: start the embedded sandbox.")
+    ] = None,
+    gateway: Annotated[
+        list[str] | None, typer.Option("--gateway", "-g", help="Only these gateways (repeatable).")
+    ] = None,
+    suite: Annotated[
+        list[str] | None, typer.Option("--suite", "-s", help=f"Only these suites: {', '.join(SUITES)}.")
+    ] = None,
+    criterion: Annotated[
+        list[str] | None, typer.Option("--criterion", "-c", help="Only tests of these criteria.")
+    ] = None,
+    keyword: Annotated[str | None, typer.Option("-k", help="pytest -k expression, passed through.")] = None,
+    report_dir: Annotated[Path, typer.Option(help="Where run folders are written.")] = Path("reports"),
+    browser: Annotated[
+        bool, typer.Option("--browser", help="Pay on hosted pages in real headless Chromium.")
+    ] = False,
+    seed: Annotated[int | None, typer.Option(help="Seed for generated data (default: fixed, for CI).")] = 0,
+    conditional_ok: Annotated[
+        bool, typer.Option("--conditional-ok", help="Exit 0 on CONDITIONAL, not 1.")
+    ] = False,
+    fault: Annotated[
+        list[str] | None, typer.Option("--sandbox-fault", help="Start the embedded sandbox with this fault.")
+    ] = None,
+    tls: Annotated[bool, typer.Option("--tls", help="Serve the embedded sandbox over HTTPS.")] = False,
+    allow_live_writes: Annotated[
+        bool, typer.Option("--allow-live-writes", help="Against live targets, also move (capped) money.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show pytest's own output too.")] = False,
+) -> None:
+    """Certify a payment integration: run the suites, write reports/<run>/readiness.{html,json}, exit 0 on GO."""
+    run_id = new_run_id()
+    started = utc_now_iso()
+    selection = Selection(
+        suites=tuple(suite or ()),
+        criteria=tuple(criterion or ()),
+        gateways=tuple(gateway or ()),
+        keyword=keyword or "",
+    )
+    server = None
+    try:
+        home = find_home()
+        Catalogue.from_path(home / "specs" / "readiness.yaml")  # a broken catalogue stops the run here
+        unknown_suites = sorted(set(suite or ()) - set(SUITES))
+        if unknown_suites:
+            raise PaycertError(f"unknown suite(s) {', '.join(unknown_suites)}; known: {', '.join(SUITES)}")
+        if target is None:
+            server, target = start_embedded(frozenset(fault or ()), tls=tls)
+            console.print(f"embedded sandbox on {server.base_url}", highlight=False)
+        loaded = load_target(target)
+        if gateway:
+            loaded.only(list(gateway))
+    except PaycertError as exc:
+        _stop(server)
+        return _cannot_run(str(exc), run_id, started, report_dir, selection, target)
+
+    try:
+        args = [str(home / "suites" / s) for s in (suite or SUITES) if (home / "suites" / s).is_dir()]
+        args += [
+            f"--rootdir={home}",
+            "-p",
+            "no:cacheprovider",
+            "--paycert-target",
+            str(target),
+            "--paycert-report-dir",
+            str(report_dir),
+            "--paycert-run-id",
+            run_id,
+            "--paycert-selection",
+            json.dumps(selection.to_dict()),
+        ]
+        if seed is not None:
+            args += ["--paycert-seed", str(seed)]
+        if gateway:
+            args += ["--paycert-gateway", ",".join(gateway)]
+        if keyword:
+            args += ["-k", keyword]
+        if browser:
+            args.append("--paycert-browser")
+        if allow_live_writes:
+            args.append("--paycert-allow-live-writes")
+        args += ["-q", "--no-header", "-rN"] if verbose else ["-q", "--no-header", "-p", "no:terminal"]
+        console.print(
+            f"certifying {loaded.name}: {', '.join(loaded.gateways)}  (run {run_id})", highlight=False
+        )
+        code = pytest.main(args, plugins=[ProgressLines(console)])
+    finally:
+        _stop(server)
+    readiness_file = report_dir / run_id / "readiness.json"
+    if not readiness_file.is_file():
+        return _cannot_run(
+            f"the suites did not run (pytest exit {int(code)})",
+            run_id,
+            started,
+            report_dir,
+            selection,
+            target,
+        )
+    document = load_readiness(readiness_file)
+    console.print(summary_table(document))
+    console.print(verdict_line(document), highlight=False)
+    console.print(f"report: {report_dir / run_id / 'readiness.html'}", highlight=False)
+    if document.get("harness_errors"):
+        first = document["harness_errors"][0]
+        typer.echo(f"paycert: could not certify everything: {first}", err=True)
+        raise typer.Exit(EXIT_HARNESS)
+    if document["verdict"] == "GO" or (document["verdict"] == "CONDITIONAL" and conditional_ok):
+        raise typer.Exit(EXIT_GO)
+    raise typer.Exit(EXIT_NOT_GO)
+
+
+def _stop(server: object) -> None:
+    if server is not None:
+        server.stop()  # type: ignore[attr-defined]
+
+
+def _cannot_run(
+    reason: str, run_id: str, started: str, report_dir: Path, selection: Selection, target: Path | None
+) -> None:
+    """Exit 2 with a one-line reason, after writing a report that says nothing was evaluated."""
+    line = reason.splitlines()[0] if reason else "paycert could not run"
+    try:
+        catalogue = Catalogue.from_path(find_home() / "specs" / "readiness.yaml")
+        run = RunInfo(
+            run_id=run_id,
+            started_at=started,
+            finished_at=utc_now_iso(),
+            target=str(target) if target else "embedded sandbox",
+            selection=selection,
+            harness_errors=(line,),
+        )
+        paths = write_report(build_readiness(catalogue, [], run), report_dir, run_id)
+        typer.echo(f"paycert: {line} (report: {paths.html})", err=True)
+    except (PaycertError, OSError):
+        typer.echo(f"paycert: {line}", err=True)
+    raise typer.Exit(EXIT_HARNESS)

@@ -1,0 +1,390 @@
+"""The generic gateway client: create, read, refund, capture, void, recurring, tokens, payouts — as the
+profile says this gateway does them."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from paycert.core.errors import NotApplicable, PaycertError
+from paycert.core.states import PaymentState
+from paycert.gateways.hooks_loader import load_hook
+from paycert.gateways.http import GatewayHttp, HttpAnswer, Recorder
+from paycert.gateways.pointers import MISSING, resolve
+from paycert.targets.target import GatewayTarget
+from paycert.targets.templates import fill, placeholders
+
+TOKEN_SAFETY_MARGIN_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class ApiResult:
+    """A gateway's answer to one canonical operation."""
+
+    operation: str
+    answer: HttpAnswer
+    values: dict[str, Any]  # the profile's `result` pointers, resolved
+
+    @property
+    def status(self) -> int:
+        return self.answer.status
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.answer.status < 300
+
+    @property
+    def body(self) -> Any:
+        return self.answer.body
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.values.get(name, default)
+
+    def error_text(self) -> str:
+        """The answer's text, for checking that an error is clear (it says what is wrong)."""
+        return self.answer.text
+
+
+@dataclass
+class Payment:
+    """A payment this run created, as the client knows it."""
+
+    gateway: str
+    id: str
+    amount: Decimal
+    currency: str
+    reference: str
+    context: dict[str, Any]
+    created: ApiResult
+    redirect_url: str | None = None
+    vendor_status: Any = None
+    state: PaymentState | None = None
+    history: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{self.gateway} payment {self.id}"
+
+
+class GatewayClient:
+    """Drives one gateway through the canonical operations its profile declares."""
+
+    def __init__(
+        self, target: GatewayTarget, recorder: Recorder, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.target = target
+        self.profile = target.profile
+        self.recorder = recorder
+        self.http = GatewayHttp(
+            target.base_url,
+            recorder,
+            spec=self.profile.spec,
+            timeout=target.timeout_seconds,
+            ca_file=target.ca_file,
+        )
+        self._token: str | None = None
+        self._token_expires: float = 0.0
+        self._now = clock
+        self.context_extra: dict[str, Any] = {}
+
+    @property
+    def id(self) -> str:
+        return self.target.id
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- capabilities -------------------------------------------------------------------------------------
+
+    def offers(self, operation: str) -> bool:
+        return self.profile.offers(operation)
+
+    def require(self, operation: str, why: str = "") -> None:
+        """Stop the scenario as not applicable when the gateway does not offer `operation`."""
+        if not self.offers(operation):
+            reason = (
+                why
+                or f"{self.id} offers no {operation.replace('_', ' ')} operation (profile {self.profile.path.name})"
+            )
+            raise NotApplicable(reason)
+
+    def require_challenge(self) -> None:
+        """Not applicable unless the gateway has a 3-D Secure challenge and a test card that triggers it."""
+        if not self.profile.challenge:
+            raise NotApplicable(f"{self.id} has no 3-D Secure challenge (its profile has no `challenge`)")
+        if self.profile.card_with_outcome("CHALLENGE") is None:
+            raise NotApplicable(f"{self.id} lists no test card that is always challenged")
+
+    def require_token(self) -> None:
+        if self.profile.auth["kind"] == "none":
+            raise NotApplicable(f"{self.id} does not authenticate API calls")
+
+    def wrong_credentials(self) -> dict[str, str]:
+        """The target's credentials with every one the token request uses made wrong."""
+        used = placeholders(self.profile.auth.get("operation", {}).get("body", {}))
+        return {
+            name: f"paycert-wrong-{value[:2]}"
+            for name, value in self.target.credentials.items()
+            if name in used
+        }
+
+    # -- templates ----------------------------------------------------------------------------------------
+
+    def base_context(self) -> dict[str, Any]:
+        context: dict[str, Any] = dict(self.target.credentials)
+        context["base_url"] = self.target.base_url
+        context.update(self.context_extra)
+        return context
+
+    def format_amount(self, amount: Decimal | str | float) -> Any:
+        value = Decimal(str(amount))
+        decimals = int(self.profile.amounts.get("decimals", 2))
+        quantized = (
+            value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP) if decimals else value
+        )
+        fmt = self.profile.amounts.get("format", "number")
+        if fmt == "decimal-string":
+            return f"{quantized:.{decimals}f}"
+        if fmt == "minor-units":
+            return int((value * (10**decimals)).to_integral_value())
+        return float(quantized)
+
+    # -- authentication -----------------------------------------------------------------------------------
+
+    def token_request(self, credentials: Mapping[str, str] | None = None) -> ApiResult:
+        """Ask for a token with `credentials` (the target's by default); nothing is cached."""
+        auth = self.profile.auth
+        if auth["kind"] == "none" or "operation" not in auth:
+            raise NotApplicable(f"{self.id} has no token endpoint")
+        context = self.base_context()
+        if credentials is not None:
+            context.update(credentials)
+        return self._invoke("auth", auth["operation"], context, authenticated=False)
+
+    def token(self) -> str | None:
+        """A valid access token, fetched or refreshed when needed (None for gateways without auth)."""
+        auth = self.profile.auth
+        if auth["kind"] == "none":
+            return None
+        if self._token and self._now() < self._token_expires:
+            return self._token
+        result = self.token_request()
+        if not result.ok:
+            raise PaycertError(
+                f"{self.id}: the target's credentials were refused by the token endpoint (HTTP {result.status})"
+            )
+        token = resolve(result.body, auth.get("token", "/access_token"))
+        if token is MISSING or not token:
+            raise PaycertError(f"{self.id}: no token at {auth.get('token')} in the token response")
+        self.recorder.redactor.add_secret(str(token))
+        ttl = resolve(result.body, auth["expires_in"]) if "expires_in" in auth else MISSING
+        seconds = float(ttl) if ttl is not MISSING else float(auth.get("default_ttl_seconds", 300))
+        self._token = str(token)
+        self._token_expires = self._now() + max(seconds - TOKEN_SAFETY_MARGIN_SECONDS, 1)
+        return self._token
+
+    def auth_headers(self, token: str | None = None) -> dict[str, str]:
+        apply = self.profile.auth.get("apply")
+        value = token if token is not None else self.token()
+        if not apply or value is None:
+            return {}
+        return {apply["header"]: fill(apply["value"], {"token": value})}
+
+    # -- operations ---------------------------------------------------------------------------------------
+
+    def call(
+        self,
+        operation: str,
+        context: Mapping[str, Any] | None = None,
+        *,
+        authenticated: bool = True,
+        token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        label: str = "",
+    ) -> ApiResult:
+        """Perform a canonical operation; raises NotApplicable when the profile does not declare it."""
+        self.require(operation)
+        merged = self.base_context()
+        merged.update(context or {})
+        return self._invoke(
+            operation,
+            self.profile.operations[operation],
+            merged,
+            authenticated=authenticated,
+            token=token,
+            headers=headers,
+            label=label,
+        )
+
+    def _invoke(
+        self,
+        name: str,
+        declared: Mapping[str, Any],
+        context: dict[str, Any],
+        *,
+        authenticated: bool = True,
+        token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        label: str = "",
+    ) -> ApiResult:
+        op = self.profile.spec.operation(declared["operation_id"])
+        path = op.path
+        params = {**_path_params_from(path, context), **fill(declared.get("path_params", {}), context)}
+        for key, value in params.items():
+            path = path.replace("{" + key + "}", str(value))
+        body = fill(declared["body"], context) if "body" in declared else None
+        if declared.get("hook") and isinstance(body, dict):
+            hook = load_hook(self.profile.raw["hooks"][declared["hook"]])
+            body = hook(name, body, self.target.credentials)
+        sent: dict[str, str] = dict(fill(declared.get("headers", {}), context))
+        if declared.get("accept"):
+            sent["Accept"] = declared["accept"]
+        if authenticated and declared.get("authenticated", True):
+            sent.update(self.auth_headers(token))
+        sent.update(headers or {})
+        query = fill(declared.get("query", {}), context) or None
+        if query and declared.get("hook"):
+            hook = load_hook(self.profile.raw["hooks"][declared["hook"]])
+            query = hook(name, query, self.target.credentials)
+        form = declared.get("content_type") == "application/x-www-form-urlencoded"
+        answer = self.http.send(
+            op.method,
+            path,
+            headers=sent,
+            json_body=None if form or body is None else body,
+            form_body=body if form and body is not None else None,
+            params=query,
+            operation_id=op.operation_id,
+            label=label or name,
+        )
+        values = {}
+        for key, pointer in declared.get("result", {}).items():
+            found = resolve(answer.body, pointer)
+            if found is not MISSING:
+                values[key] = found
+        return ApiResult(name, answer, values)
+
+    # -- the payment life cycle ---------------------------------------------------------------------------
+
+    def new_context(
+        self,
+        amount: Decimal | str | float,
+        *,
+        currency: str = "EUR",
+        card: Mapping[str, Any] | None = None,
+        return_url: str | None = None,
+        notification_url: str | None = None,
+        reference: str | None = None,
+    ) -> dict[str, Any]:
+        ref = reference or f"PC-{uuid.uuid4().hex[:12].upper()}"
+        context: dict[str, Any] = {
+            "amount": self.format_amount(amount),
+            "amount_decimal": f"{Decimal(str(amount)):.2f}",
+            "currency": currency,
+            "reference": ref,
+            "return_url": return_url,
+            "notification_url": notification_url,
+        }
+        if card is not None:
+            context["card"] = dict(card)
+        return context
+
+    def create_payment(
+        self,
+        amount: Decimal | str | float,
+        *,
+        currency: str = "EUR",
+        card: Mapping[str, Any] | None = None,
+        return_url: str | None = None,
+        notification_url: str | None = None,
+        operation: str = "create_payment",
+        extra: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Payment:
+        """Create a payment; a gateway that refuses raises PaymentRefused with its answer."""
+        context = self.new_context(
+            amount, currency=currency, card=card, return_url=return_url, notification_url=notification_url
+        )
+        context.update(extra or {})
+        key = idempotency_key or uuid.uuid4().hex
+        result = self.call(operation, context, headers={"Idempotency-Key": key})
+        if not result.ok:
+            raise PaymentRefused(result)
+        payment_id = result.get("payment_id")
+        if payment_id in (None, ""):
+            raise PaycertError(
+                f"{self.id}: {operation} answered {result.status} without a payment id at "
+                f"{self.profile.operations[operation].get('result', {}).get('payment_id')}"
+            )
+        context["payment_id"] = str(payment_id)
+        context["created"] = result.answer.body
+        payment = Payment(
+            gateway=self.id,
+            id=str(payment_id),
+            amount=Decimal(str(amount)),
+            currency=currency,
+            reference=str(context["reference"]),
+            context=context,
+            created=result,
+            redirect_url=result.get("redirect_url"),
+        )
+        self._observe(payment, result.get("status"))
+        return payment
+
+    def refresh(self, payment: Payment) -> ApiResult:
+        """Read the payment back through the status API and update what we know of it."""
+        result = self.call("get_payment", payment.context, label="get_payment")
+        if result.ok:
+            self._observe(payment, result.get("status"))
+        return result
+
+    def state_of(self, payment: Payment) -> PaymentState | None:
+        result = self.refresh(payment)
+        if not result.ok:
+            raise PaycertError(f"{self.id}: status of {payment.id} answered HTTP {result.status}")
+        return payment.state
+
+    def _observe(self, payment: Payment, vendor_status: Any) -> None:
+        if vendor_status is None:
+            return
+        payment.vendor_status = vendor_status
+        payment.state = self.profile.state_of(vendor_status)
+        payment.history.append(str(vendor_status))
+
+    def follow_up(
+        self,
+        operation: str,
+        payment: Payment,
+        amount: Decimal | str | float | None = None,
+        **extra: Any,
+    ) -> ApiResult:
+        """A back-office operation on a payment (refund, capture, void, recurring_repeat, ...)."""
+        context = dict(payment.context)
+        context["parent_id"] = payment.id
+        if amount is not None:
+            context["amount"] = self.format_amount(amount)
+            context["amount_decimal"] = f"{Decimal(str(amount)):.2f}"
+        context["reference"] = f"PC-{uuid.uuid4().hex[:12].upper()}"
+        context.update(extra)
+        return self.call(operation, context, headers={"Idempotency-Key": uuid.uuid4().hex})
+
+
+class PaymentRefused(PaycertError):
+    """The gateway would not create the payment; `result` holds its answer."""
+
+    def __init__(self, result: ApiResult) -> None:
+        super().__init__(f"{result.operation} refused with HTTP {result.status}")
+        self.result = result
+
+
+def _path_params_from(path: str, context: Mapping[str, Any]) -> dict[str, Any]:
+    """Fill `{paymentId}`-style path parameters from the context's payment id when the profile is silent."""
+    params: dict[str, Any] = {}
+    if "payment_id" in context:
+        for name in re.findall(r"\{(\w+)\}", path):
+            params[name] = context.get(name, context["payment_id"])
+    return params

@@ -1,0 +1,212 @@
+"""The one seam for gateway I/O: every request goes through here.
+
+It sends with timeouts and retries transport errors with backoff, turns them into one-line errors, reads
+the body, validates it against the spec, and records a redacted copy of the exchange (with a curl line to
+reproduce it) into the evidence log of the test that is running.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from paycert.core.errors import GatewayUnreachableError
+from paycert.core.evidence import EvidenceLog, Exchange, Note
+from paycert.gateways.bodies import parse
+from paycert.gateways.curl import curl_line
+from paycert.redaction import Redactor
+from paycert.targets.spec import ApiSpec, SchemaViolation
+
+TRANSPORT_RETRIES = 3
+BACKOFF_SECONDS = (0.2, 0.6)
+
+
+@dataclass
+class Recorder:
+    """Where exchanges go: the plugin points `log` at the running test's evidence."""
+
+    redactor: Redactor
+    log: EvidenceLog = field(default_factory=EvidenceLog)
+    violations: list[SchemaViolation] = field(default_factory=list)
+
+    def begin(self) -> EvidenceLog:
+        self.log = EvidenceLog()
+        self.violations = []
+        return self.log
+
+    def note(self, text: str, label: str = "") -> None:
+        self.log.add(Note(self.redactor.text(text), label))
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    status: int
+    headers: httpx.Headers
+    body: Any
+    text: str
+    url: str
+    violations: list[SchemaViolation]
+    elapsed_ms: float
+
+
+def describe_transport_error(exc: httpx.TransportError, url: str) -> str:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS certificate of {url} is not trusted ({cause.verify_message})"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS handshake with {url} failed ({cause.reason or cause})"
+        if isinstance(cause, ConnectionRefusedError):
+            return f"cannot connect to {url} (connection refused)"
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{url} did not answer in time ({type(exc).__name__})"
+    return f"cannot reach {url} ({type(exc).__name__}: {exc})"
+
+
+class GatewayHttp:
+    """An httpx client bound to one gateway's base URL, recording everything it does."""
+
+    def __init__(
+        self,
+        base_url: str,
+        recorder: Recorder,
+        *,
+        spec: ApiSpec | None = None,
+        timeout: float = 10.0,
+        ca_file: Path | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.recorder = recorder
+        self.spec = spec
+        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(ca_file)) if ca_file else True
+        self._client = httpx.Client(timeout=timeout, verify=verify, follow_redirects=False)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def url(self, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        form_body: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        operation_id: str | None = None,
+        label: str = "",
+    ) -> HttpAnswer:
+        url = self.url(path)
+        if params:
+            url = f"{url}{'&' if '?' in url else '?'}{urlencode({k: str(v) for k, v in params.items()})}"
+        sent_headers = dict(headers or {})
+        content: bytes | None = None
+        if json_body is not None:
+            content = json.dumps(json_body).encode()
+            sent_headers.setdefault("Content-Type", "application/json")
+        elif form_body is not None:
+            content = urlencode({k: _form_value(v) for k, v in form_body.items()}).encode()
+            sent_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        started = time.perf_counter()
+        response = self._send_with_retries(method, url, sent_headers, content, label)
+        elapsed = (time.perf_counter() - started) * 1000
+        body = parse(response)
+        violations: list[SchemaViolation] = []
+        if self.spec is not None and operation_id is not None:
+            violations = self.spec.validate_response(
+                operation_id, response.status_code, response.headers.get("content-type", ""), body
+            )
+            self.recorder.violations.extend(violations)
+        self._record(method, url, sent_headers, content, response, elapsed, label, violations)
+        return HttpAnswer(
+            response.status_code, response.headers, body, response.text, url, violations, elapsed
+        )
+
+    def _send_with_retries(
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None, label: str
+    ) -> httpx.Response:
+        last: httpx.TransportError | None = None
+        for attempt in range(TRANSPORT_RETRIES):
+            try:
+                return self._client.request(method, url, headers=headers, content=content)
+            except httpx.TransportError as exc:  # only transport errors are retried, never HTTP answers
+                last = exc
+                if attempt < len(BACKOFF_SECONDS):
+                    time.sleep(BACKOFF_SECONDS[attempt])
+        assert last is not None
+        reason = describe_transport_error(last, url.split("?", maxsplit=1)[0])
+        self._record_error(method, url, headers, content, reason, label)
+        raise GatewayUnreachableError(self.recorder.redactor.text(reason))
+
+    def _record(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        content: bytes | None,
+        response: httpx.Response,
+        elapsed_ms: float,
+        label: str,
+        violations: list[SchemaViolation],
+    ) -> None:
+        r = self.recorder.redactor
+        request_body = r.text(content.decode("utf-8", "replace")) if content else None
+        safe_headers = r.headers(headers)
+        safe_url = r.url(url)
+        self.recorder.log.add(
+            Exchange(
+                method=method,
+                url=safe_url,
+                request_headers=safe_headers,
+                request_body=request_body,
+                status=response.status_code,
+                response_headers=r.headers(dict(response.headers)),
+                response_body=r.text(response.text[:20000]),
+                duration_ms=round(elapsed_ms, 2),
+                curl=curl_line(method, safe_url, safe_headers, request_body),
+                label=label,
+            )
+        )
+        for violation in violations:
+            self.recorder.note(f"response does not match the spec: {violation}", "finding: schema")
+
+    def _record_error(
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None, reason: str, label: str
+    ) -> None:
+        r = self.recorder.redactor
+        request_body = r.text(content.decode("utf-8", "replace")) if content else None
+        safe_headers = r.headers(headers)
+        safe_url = r.url(url)
+        self.recorder.log.add(
+            Exchange(
+                method=method,
+                url=safe_url,
+                request_headers=safe_headers,
+                request_body=request_body,
+                status=None,
+                response_headers={},
+                response_body=None,
+                duration_ms=0.0,
+                curl=curl_line(method, safe_url, safe_headers, request_body),
+                error=r.text(reason),
+                label=label,
+            )
+        )
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,79 @@
+"""The fixtures suites use: a gateway's client, a checkout, its webhooks. Everything else stays hidden."""
+
+from __future__ import annotations
+
+import pytest
+
+from paycert.gateways.client import GatewayClient
+from paycert.plugin.checkout import Checkout
+from paycert.plugin.inbox import WebhookInbox
+from paycert.plugin.outcomes import NOT_EVALUATED_PREFIX
+from paycert.plugin.session import RunState, run_state
+from paycert.targets.profile import Profile
+from paycert.webhooks.sink import WebhookSink
+
+
+@pytest.fixture(scope="session")
+def paycert_run(request: pytest.FixtureRequest) -> RunState:
+    """The run: target, recorder, results."""
+    return run_state(request.config)
+
+
+@pytest.fixture
+def gateway(paycert_run: RunState, gateway_id: str) -> GatewayClient:
+    """The client of the gateway this test runs against (tests are parametrized over the target's)."""
+    if gateway_id in paycert_run.unreachable:
+        pytest.skip(f"{NOT_EVALUATED_PREFIX}{paycert_run.unreachable[gateway_id]}")
+    client = paycert_run.client(gateway_id)
+    _prepare_webhooks(paycert_run, client)
+    return client
+
+
+@pytest.fixture
+def profile(gateway: GatewayClient) -> Profile:
+    return gateway.profile
+
+
+@pytest.fixture
+def sink(paycert_run: RunState) -> WebhookSink:
+    """paycert's local webhook receiver (the same one for the whole run)."""
+    return paycert_run.webhook_sink()
+
+
+@pytest.fixture
+def checkout(paycert_run: RunState, gateway: GatewayClient, sink: WebhookSink) -> Checkout:
+    """Create payments and play the shopper on this gateway."""
+    return Checkout(gateway, paycert_run.shopper_driver(), sink, gateway.context_extra["webhook_url"])
+
+
+@pytest.fixture
+def webhooks(gateway: GatewayClient, sink: WebhookSink) -> WebhookInbox:
+    """Everything this gateway sent to the sink during the run."""
+    return WebhookInbox(gateway, sink)
+
+
+def _prepare_webhooks(run: RunState, client: GatewayClient) -> None:
+    """Point the gateway's webhooks at the sink, once per run, the way its profile says."""
+    if client.id in run.webhooks_ready:
+        return
+    url = f"{run.webhook_base()}/{client.id}"
+    client.context_extra["webhook_url"] = url
+    delivery = client.profile.webhooks["delivery"]
+    operation = {"registered": "register_webhook", "configured": "configure_webhook"}.get(delivery)
+    if operation and client.offers(operation):
+        result = client.call(
+            operation, {"webhook_url": url, "notification_url": url}, label=f"{operation} for paycert's sink"
+        )
+        if not result.ok:
+            run.harness_error(
+                f"{client.id}: {operation} answered HTTP {result.status}; webhooks cannot be certified"
+            )
+        elif isinstance(result.body, dict):
+            client.context_extra["registration"] = result.body
+            for key, value in result.body.items():
+                if isinstance(value, str) and "secret" in key.lower():
+                    run.redactor.add_secret(value)
+            secret = result.get("secret")
+            if secret:
+                run.redactor.add_secret(str(secret))
+    run.webhooks_ready[client.id] = delivery

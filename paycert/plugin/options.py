@@ -1,0 +1,55 @@
+"""The plugin's command-line options, all in one group (`--paycert-*`), with environment fallbacks."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+MARKER_CRITERION = (
+    "criterion(id, ...): the go-live criteria this test evidences (ids from specs/readiness.yaml)"
+)
+MARKER_MONEY = "moves_money: creates real money movements; skipped against live targets unless allowed"
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("paycert", "paycert certification")
+    group.addoption(
+        "--paycert-target",
+        default=os.environ.get("PAYCERT_TARGET"),
+        help="target file to certify (env PAYCERT_TARGET)",
+    )
+    group.addoption(
+        "--paycert-report-dir",
+        default=os.environ.get("PAYCERT_REPORT_DIR", "reports"),
+        help="where run folders are written (default: reports)",
+    )
+    group.addoption("--paycert-run-id", default=None, help="name of this run's folder (default: time-based)")
+    group.addoption(
+        "--paycert-browser",
+        action="store_true",
+        default=False,
+        help="pay on hosted pages with real Chromium instead of plain HTTP",
+    )
+    group.addoption(
+        "--paycert-seed", type=int, default=None, help="seed for generated data (printed in the report)"
+    )
+    group.addoption(
+        "--paycert-allow-live-writes",
+        action="store_true",
+        default=False,
+        help="against live targets, also run what moves money (amounts capped, all voided/refunded)",
+    )
+    group.addoption(
+        "--paycert-gateway", default="", help="only these gateways of the target (comma-separated)"
+    )
+    group.addoption(
+        "--paycert-selection",
+        default="",
+        help="(set by `paycert run`) what the user selected, for the report",
+    )
+
+
+def register_markers(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_CRITERION)
+    config.addinivalue_line("markers", MARKER_MONEY)

@@ -1,0 +1,36 @@
+"""Turning pytest's view of a test into paycert's: pass, fail, not applicable, not evaluated."""
+
+from __future__ import annotations
+
+import pytest
+
+from paycert.core.errors import NotApplicable, PaycertError
+from paycert.core.results import Outcome
+
+NOT_EVALUATED_PREFIX = "not evaluated: "
+
+
+def classify(call: pytest.CallInfo[None], when: str) -> tuple[Outcome, str, bool]:
+    """(outcome, reason, harness_error) for one phase that raised, or passed when nothing did.
+
+    A failed assertion is the gateway's fault; a PaycertError (unreachable, bad answer we cannot read) means
+    paycert could not evaluate; any other exception is a harness error, never blamed on the gateway and
+    never a pass.
+    """
+    excinfo = call.excinfo
+    if excinfo is None:
+        return Outcome.PASS, "", False
+    exc = excinfo.value
+    if isinstance(exc, NotApplicable):
+        return Outcome.NOT_APPLICABLE, exc.reason, False
+    if excinfo.errisinstance(pytest.skip.Exception):
+        message = str(getattr(exc, "msg", exc))
+        if message.startswith(NOT_EVALUATED_PREFIX):
+            return Outcome.NOT_EVALUATED, message.removeprefix(NOT_EVALUATED_PREFIX), False
+        return Outcome.NOT_EVALUATED, message, False
+    if isinstance(exc, AssertionError) and when == "call":
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "assertion failed"
+        return Outcome.FAIL, first, False
+    if isinstance(exc, PaycertError):
+        return Outcome.NOT_EVALUATED, str(exc), True
+    return Outcome.NOT_EVALUATED, f"harness error ({type(exc).__name__}: {str(exc)[:300]})", True

@@ -1,0 +1,224 @@
+"""paycert's pytest plugin (entry point `pytest11: paycert`).
+
+Inert unless a target is given (`--paycert-target` or PAYCERT_TARGET): then it parametrizes the suites over
+the target's gateways, records each test's evidence, turns outcomes into criterion results and writes the
+readiness report at the end of the session.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Generator
+from pathlib import Path
+
+import pytest
+
+from paycert import __version__
+from paycert.core.criteria import Catalogue
+from paycert.core.errors import PaycertError
+from paycert.core.results import Outcome, TestResult, combine
+from paycert.plugin.fixtures import checkout, gateway, paycert_run, profile, sink, webhooks
+from paycert.plugin.options import add_options, register_markers
+from paycert.plugin.outcomes import classify
+from paycert.plugin.session import RUN_STATE, RunState
+from paycert.report import GatewayInfo, RunInfo, Selection, build_readiness, utc_now_iso, write_report
+from paycert.targets.home import specs_dir
+from paycert.targets.target import load_target
+
+__all__ = ["checkout", "gateway", "paycert_run", "profile", "sink", "webhooks"]
+
+_PHASES = pytest.StashKey[dict[str, tuple[Outcome, str, bool]]]()
+_STARTED = pytest.StashKey[float]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    register_markers(config)
+    target_file = config.getoption("--paycert-target")
+    if not target_file:
+        return
+    try:
+        target = load_target(Path(target_file))
+        only = [g for g in str(config.getoption("--paycert-gateway") or "").split(",") if g]
+        if only:
+            target = target.only(only)
+        catalogue = Catalogue.from_path(specs_dir() / "readiness.yaml")
+    except PaycertError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[RUN_STATE] = RunState.create(
+        target,
+        catalogue,
+        Path(config.getoption("--paycert-report-dir")),
+        run_id=config.getoption("--paycert-run-id"),
+        browser=bool(config.getoption("--paycert-browser")),
+        seed=config.getoption("--paycert-seed"),
+        selection=config.getoption("--paycert-selection") or "",
+    )
+
+
+def _state(config: pytest.Config) -> RunState | None:
+    return config.stash.get(RUN_STATE, None)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    state = _state(config)
+    if state is None:
+        return []
+    gateways = ", ".join(f"{g.id} ({g.environment}) {g.base_url}" for g in state.target.gateways.values())
+    return [
+        f"paycert {__version__}: target {state.target.name}: {gateways}",
+        f"paycert run {state.run_id}, seed {state.seed}",
+    ]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = _state(session.config)
+    if state is not None:
+        state.preflight()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "gateway_id" not in metafunc.fixturenames:
+        return
+    state = _state(metafunc.config)
+    ids = list(state.target.gateways) if state else []
+    metafunc.parametrize("gateway_id", ids, ids=ids, scope="function")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = _state(config)
+    if state is None:
+        return
+    known = {c.id for c in state.catalogue}
+    for item in items:
+        for criterion in _criteria(item):
+            if criterion not in known:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: criterion {criterion} is not in specs/readiness.yaml"
+                )
+
+
+def _criteria(item: pytest.Item) -> tuple[str, ...]:
+    found: list[str] = []
+    for mark in item.iter_markers("criterion"):
+        found.extend(str(a) for a in mark.args)
+    return tuple(dict.fromkeys(found))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    state = _state(item.config)
+    if state is not None:
+        state.recorder.begin()
+        item.user_properties.append(("criteria", _criteria(item)))
+        item.stash[_PHASES] = {}
+        item.stash[_STARTED] = time.monotonic()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    state = _state(item.config)
+    if state is None or _PHASES not in item.stash:
+        return report
+    outcome, reason, harness = classify(call, call.when)
+    if outcome is Outcome.NOT_APPLICABLE:
+        # Shown as a skip with its reason, like pytest.skip; recorded as not applicable, never as a pass.
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"not applicable: {reason}")
+    if call.excinfo is not None or call.when == "call":
+        item.stash[_PHASES][call.when] = (outcome, reason, harness)
+    if call.when == "teardown":
+        _finish(state, item)
+    return report
+
+
+def _finish(state: RunState, item: pytest.Item) -> None:
+    phases = item.stash[_PHASES]
+    criteria = _criteria(item)
+    if not criteria:
+        return
+    # setup problems come first: a test whose setup failed was not evaluated, whatever "call" says.
+    ordered = [phases[p] for p in ("setup", "call", "teardown") if p in phases]
+    outcome = combine(o for o, _, _ in ordered) if ordered else Outcome.NOT_EVALUATED
+    reason = next((r for o, r, _ in ordered if o is outcome and r), "")
+    if any(h for _, _, h in ordered):
+        state.harness_error(f"{item.nodeid}: {reason}")
+    gateway_id = getattr(item, "callspec", None)
+    gid = str(gateway_id.params.get("gateway_id", "")) if gateway_id is not None else ""
+    evidence = state.recorder.log.to_list()
+    if state.recorder.violations:
+        evidence.append(
+            {
+                "kind": "note",
+                "text": f"{len(state.recorder.violations)} response(s) did not match the spec",
+                "label": "finding: schema",
+            }
+        )
+    state.results.append(
+        TestResult(
+            nodeid=item.nodeid,
+            criteria=criteria,
+            gateway=gid,
+            outcome=outcome,
+            reason=state.redactor.text(reason),
+            duration_s=time.monotonic() - item.stash[_STARTED],
+            evidence=evidence,
+        )
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    state = _state(session.config)
+    if state is None:
+        return
+    try:
+        _write(session, state)
+    finally:
+        state.close()
+
+
+def _write(session: pytest.Session, state: RunState) -> None:
+    selection_raw = json.loads(state.selection) if state.selection else {}
+    selection = Selection.from_dict(selection_raw)
+    scoped = bool(selection.suites or selection.criteria or selection.keyword)
+    in_scope: tuple[str, ...] | None = None
+    if scoped:
+        in_scope = tuple(
+            dict.fromkeys([*selection.criteria, *(c for r in state.results for c in r.criteria)])
+        )
+    if session.testscollected == 0 and not state.harness_errors and not state.unreachable:
+        state.harness_error("no certification test was collected: nothing was evaluated")
+    run = RunInfo(
+        run_id=state.run_id,
+        started_at=state.started_at,
+        finished_at=utc_now_iso(),
+        target=state.target.name,
+        gateways=tuple(
+            GatewayInfo(
+                id=g.id,
+                title=g.profile.title,
+                base_url=g.base_url,
+                environment="live" if g.is_live else "sandbox",
+            )
+            for g in state.target.gateways.values()
+        ),
+        seed=state.seed,
+        paycert_version=__version__,
+        selection=selection,
+        harness_errors=tuple(state.harness_errors),
+        in_scope=in_scope,
+    )
+    readiness = build_readiness(state.catalogue, state.results, run)
+    secrets = [*state.target.secrets, *state.redactor.secrets]
+    paths = write_report(readiness, state.reports_root, state.run_id, secrets=secrets)
+    (paths.run_dir / "results.json").write_text(
+        state.redactor.text(json.dumps([r.to_dict() for r in state.results], indent=1, sort_keys=True)),
+        encoding="utf-8",
+    )

@@ -1,0 +1,141 @@
+"""The state of one certification run, kept in pytest's stash (never in globals)."""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from paycert.core.criteria import Catalogue
+from paycert.core.errors import PaycertError
+from paycert.core.results import TestResult
+from paycert.gateways.client import GatewayClient
+from paycert.gateways.http import Recorder, describe_transport_error
+from paycert.redaction import Redactor
+from paycert.report import new_run_id, utc_now_iso
+from paycert.shopper import BrowserShopper, HttpShopper, ShopperDriver
+from paycert.targets.target import GatewayTarget, Target
+from paycert.webhooks.sink import WebhookSink
+
+
+@dataclass
+class RunState:
+    target: Target
+    catalogue: Catalogue
+    reports_root: Path
+    run_id: str
+    browser: bool
+    seed: int | None
+    selection: str
+    redactor: Redactor
+    recorder: Recorder
+    started_at: str = field(default_factory=utc_now_iso)
+    results: list[TestResult] = field(default_factory=list)
+    harness_errors: list[str] = field(default_factory=list)
+    unreachable: dict[str, str] = field(default_factory=dict)
+    clients: dict[str, GatewayClient] = field(default_factory=dict)
+    webhooks_ready: dict[str, str] = field(default_factory=dict)
+    sink: WebhookSink | None = None
+    shopper: ShopperDriver | None = None
+
+    @classmethod
+    def create(
+        cls,
+        target: Target,
+        catalogue: Catalogue,
+        reports_root: Path,
+        *,
+        run_id: str | None,
+        browser: bool,
+        seed: int | None,
+        selection: str,
+    ) -> RunState:
+        redactor = Redactor(target.secrets)
+        return cls(
+            target=target,
+            catalogue=catalogue,
+            reports_root=reports_root,
+            run_id=run_id or new_run_id(),
+            browser=browser,
+            seed=seed,
+            selection=selection,
+            redactor=redactor,
+            recorder=Recorder(redactor),
+        )
+
+    @property
+    def run_dir(self) -> Path:
+        return self.reports_root / self.run_id
+
+    def harness_error(self, message: str) -> None:
+        line = self.redactor.text(message.splitlines()[0] if message else "harness error")
+        if line not in self.harness_errors:
+            self.harness_errors.append(line)
+
+    # -- shared resources, started lazily and stopped at the end of the session ---------------------------
+
+    def preflight(self) -> None:
+        """Reach each gateway once before any test, so an unreachable one is reported up front."""
+        for gid, gateway in self.target.gateways.items():
+            reason = _probe(gateway)
+            if reason:
+                self.unreachable[gid] = reason
+                self.harness_error(f"{gid}: {reason}")
+
+    def client(self, gid: str) -> GatewayClient:
+        if gid not in self.clients:
+            self.clients[gid] = GatewayClient(self.target.gateways[gid], self.recorder)
+        return self.clients[gid]
+
+    def webhook_sink(self) -> WebhookSink:
+        if self.sink is None:
+            host, _, port = self.target.webhook_bind.rpartition(":")
+            self.sink = WebhookSink(host or "127.0.0.1", int(port or 0)).start()
+        return self.sink
+
+    def webhook_base(self) -> str:
+        return (self.target.webhook_public_url or self.webhook_sink().url).rstrip("/")
+
+    def shopper_driver(self) -> ShopperDriver:
+        if self.shopper is None:
+            if self.browser:
+                cas = [g.ca_file for g in self.target.gateways.values() if g.ca_file]
+                self.shopper = BrowserShopper(self.run_dir / "screenshots", ca_file=cas[0] if cas else None)
+            else:
+                ca = next((g.ca_file for g in self.target.gateways.values() if g.ca_file), None)
+                self.shopper = HttpShopper(verify=ca if ca else True)
+        return self.shopper
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+        if self.shopper is not None:
+            self.shopper.close()
+        if self.sink is not None:
+            self.sink.stop()
+
+
+def _probe(gateway: GatewayTarget) -> str | None:
+    verify: ssl.SSLContext | bool = (
+        ssl.create_default_context(cafile=str(gateway.ca_file)) if gateway.ca_file else True
+    )
+    try:
+        httpx.get(gateway.base_url + "/", timeout=min(gateway.timeout_seconds, 5.0), verify=verify)
+    except httpx.TransportError as exc:
+        return describe_transport_error(exc, gateway.base_url)
+    return None
+
+
+RUN_STATE = pytest.StashKey[RunState]()
+
+
+def run_state(config: pytest.Config) -> RunState:
+    try:
+        return config.stash[RUN_STATE]
+    except KeyError:
+        raise PaycertError(
+            "this test needs a target: run it with `paycert run` or `pytest --paycert-target FILE`"
+        ) from None

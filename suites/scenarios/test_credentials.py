@@ -1,0 +1,40 @@
+"""Access: wrong credentials are refused clearly, a token works, nothing works without one."""
+
+from __future__ import annotations
+
+import pytest
+
+from paycert.gateways.client import GatewayClient
+from paycert.plugin.checkout import Checkout
+
+
+@pytest.mark.criterion("AUTH-CREDENTIALS")
+def test_wrong_credentials_are_refused_with_a_clear_error(gateway: GatewayClient) -> None:
+    refused = gateway.token_request(gateway.wrong_credentials())
+
+    expected = gateway.profile.auth.get("invalid_credentials", {})
+    assert refused.status == expected.get("status", 401), f"wrong credentials got HTTP {refused.status}"
+    if expected.get("message"):
+        assert expected["message"] in refused.error_text(), f"the error does not say {expected['message']!r}"
+
+
+@pytest.mark.criterion("AUTH-CREDENTIALS")
+def test_the_issued_token_is_accepted(checkout: Checkout) -> None:
+    _, card = checkout.card_for("COMPLETED")
+    created = checkout.attempt_create("5.00", card)
+
+    assert created.ok, f"a payment created with a fresh token was refused (HTTP {created.status})"
+
+
+@pytest.mark.criterion("AUTH-CREDENTIALS")
+def test_calls_without_a_valid_token_are_refused(checkout: Checkout) -> None:
+    checkout.client.require_token()
+    _, card = checkout.card_for("COMPLETED")
+
+    anonymous = checkout.attempt_create("5.00", card, authenticated=False)
+    forged = checkout.attempt_create("5.00", card, token="paycert-forged-token")
+
+    assert anonymous.status in (401, 403), (
+        f"a payment was created without any token (HTTP {anonymous.status})"
+    )
+    assert forged.status in (401, 403), f"a payment was created with a forged token (HTTP {forged.status})"

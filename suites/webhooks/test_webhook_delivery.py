@@ -1,0 +1,127 @@
+"""The gateway's webhooks: signed, well-formed, retried until answered, not resent, and timely."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import jsonschema
+import pytest
+
+from paycert.core import NotApplicable, PaymentState
+from paycert.plugin.checkout import Checkout
+from paycert.plugin.inbox import WebhookEvent
+from paycert.webhooks.signatures import WEAKNESSES
+from paycert.webhooks.sink import Delivery, WebhookSink
+
+COMPLETED = PaymentState.COMPLETED
+QUIET_SECONDS = 2.0  # how long we watch for a delivery that should not come
+LATENCY_LIMIT_SECONDS = 10.0
+
+
+def same_event(a: WebhookEvent, b: WebhookEvent) -> bool:
+    return (a.event_type, a.payment_id) == (b.event_type, b.payment_id)
+
+
+@pytest.mark.criterion("WH-SIGNATURE")
+def test_every_webhook_carries_a_valid_signature(checkout: Checkout) -> None:
+    signature = checkout.profile.webhooks["signature"]
+    if signature["scheme"] == "none":
+        raise NotApplicable(signature.get("reason") or f"{checkout.client.id} does not sign its webhooks")
+    if signature["scheme"] in WEAKNESSES:
+        checkout.client.recorder.note(WEAKNESSES[signature["scheme"]], "finding: signature scheme")
+    paid = checkout.pay("COMPLETED")
+
+    inbox = checkout.webhooks(paid.payment)
+    assert inbox.wait_for_state(COMPLETED, timeout=30) is not None, "no completion webhook arrived to check"
+    for event in inbox.events():
+        verdict = inbox.verify(event)
+        assert verdict.ok, f"{event.event_type} webhook: {verdict.reason}"
+
+
+@pytest.mark.criterion("WH-SCHEMA")
+def test_every_webhook_body_matches_the_gateways_schema(checkout: Checkout) -> None:
+    schema = checkout.profile.json_schema("webhook")
+    if schema is None:
+        raise NotApplicable(f"{checkout.client.id}'s profile names no webhook schema")
+    paid = checkout.pay("COMPLETED")
+
+    inbox = checkout.webhooks(paid.payment)
+    assert inbox.wait_for_state(COMPLETED, timeout=30) is not None, "no completion webhook arrived to check"
+    validator = jsonschema.Draft202012Validator(schema)
+    for event in inbox.events():
+        assert event.body is not None, f"a webhook body is not JSON: {event.delivery.body[:80]!r}"
+        problems = sorted(validator.iter_errors(event.body), key=lambda e: list(map(str, e.absolute_path)))
+        where = "/" + "/".join(map(str, problems[0].absolute_path)) if problems else ""
+        assert not problems, (
+            f"{event.event_type} webhook does not match the schema at {where}: {problems[0].message}"
+        )
+
+
+@pytest.mark.criterion("WH-RETRY")
+@pytest.mark.parametrize("refusal", ["answered 500", "not answered"])
+def test_a_refused_webhook_is_delivered_again_with_backoff_until_answered(
+    checkout: Checkout, sink: WebhookSink, refusal: str
+) -> None:
+    retries = checkout.profile.webhooks.get("retries") or {}
+    schedule = retries.get("schedule_seconds") or [10.0]
+    reference = checkout.new_reference()
+    mode = "status" if refusal == "answered 500" else "drop"
+    sink.fail_next(1, mode=mode, status=500, match=lambda d: _mentions(d, reference))
+
+    paid = checkout.pay("COMPLETED", reference=reference)
+
+    inbox = checkout.webhooks(paid.payment)
+    refused = inbox.wait(lambda e: e.delivery.answer != "200", timeout=30)
+    assert refused, "the gateway sent no webhook for the payment at all"
+    first = refused[0]
+    again = inbox.wait(
+        lambda e: same_event(e, first) and e.delivery.answer == "200", timeout=schedule[0] + 20
+    )
+    assert again, f"the {first.event_type} webhook {refusal} was never delivered again"
+    retry = again[0]
+    gap = retry.received_at - first.received_at
+    assert gap >= 0.5 * schedule[0], f"retried after {gap:.2f} s, without the backoff its profile states"
+    pending = retries.get("pending_counter")
+    if pending:
+        before, after = first.field(pending), retry.field(pending)
+        assert isinstance(before, int) and isinstance(after, int) and before - after == 1, (
+            f"{pending} should count down by one per attempt, went {before} -> {after}"
+        )
+    time.sleep(QUIET_SECONDS)
+    copies = inbox.events(lambda e: same_event(e, first))
+    assert len(copies) == 2, (
+        f"after a 2xx the {first.event_type} webhook kept coming ({len(copies)} deliveries)"
+    )
+
+
+@pytest.mark.criterion("WH-DUPLICATES")
+def test_a_delivered_webhook_is_not_sent_again(checkout: Checkout) -> None:
+    paid = checkout.pay("COMPLETED")
+
+    inbox = checkout.webhooks(paid.payment)
+    assert inbox.wait_for_state(COMPLETED, timeout=30) is not None, "no completion webhook arrived"
+    time.sleep(QUIET_SECONDS)
+    seen: dict[str, int] = {}
+    for event in inbox.events():
+        key = f"{event.event_type}"
+        seen[key] = seen.get(key, 0) + 1
+    resent = {k: n for k, n in seen.items() if n > 1}
+    assert not resent, f"webhooks answered 200 were sent again: {resent}"
+
+
+@pytest.mark.criterion("WH-LATENCY")
+def test_webhooks_leave_within_ten_seconds_of_the_event(checkout: Checkout) -> None:
+    paid = checkout.pay("COMPLETED")
+
+    webhook = checkout.webhooks(paid.payment).wait_for_state(COMPLETED, timeout=LATENCY_LIMIT_SECONDS + 20)
+    assert webhook is not None, "no completion webhook arrived at all"
+    delay = webhook.received_at - paid.finished_at
+    assert delay <= LATENCY_LIMIT_SECONDS, f"the completion webhook came {delay:.1f} s after the payment"
+
+
+def _mentions(delivery: Delivery, reference: str) -> bool:
+    try:
+        return reference in json.dumps(json.loads(delivery.body))
+    except ValueError:
+        return reference.encode() in delivery.body
