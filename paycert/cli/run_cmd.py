@@ -31,7 +31,7 @@ EXIT_NOT_GO = 1
 EXIT_HARNESS = 2
 SUITES = ("scenarios", "webhooks", "contract", "merchant", "pacts", "security")
 
-console = Console(stderr=True)
+console = Console(stderr=True, width=120)
 
 
 def run(
@@ -116,7 +116,7 @@ def run(
             args.append("--paycert-browser")
         if allow_live_writes:
             args.append("--paycert-allow-live-writes")
-        args += ["-q", "--no-header", "-rN"] if verbose else ["-q", "--no-header", "-p", "no:terminal"]
+        args += ["-q", "--no-header", "-rN"] if verbose else ["-p", "no:terminal"]
         console.print(
             f"certifying {loaded.name}: {', '.join(loaded.gateways)}  (run {run_id})", highlight=False
         )

@@ -87,19 +87,62 @@ class Checkout:
 
     # -- creating -------------------------------------------------------------------------------------------
 
+    def new_reference(self) -> str:
+        """A fresh merchant reference, known before the payment exists (to arm the sink for its webhooks)."""
+        return f"PC-{uuid.uuid4().hex[:12].upper()}"
+
     def create(
-        self, amount: Decimal | str = DEFAULT_AMOUNT, card: Card | None = None, **extra: Any
+        self,
+        amount: Decimal | str = DEFAULT_AMOUNT,
+        card: Card | None = None,
+        *,
+        reference: str | None = None,
+        **extra: Any,
     ) -> Payment:
         """Create a payment the way the profile says; a direct gateway gets the card in the request."""
         context_card = self.card_context(card) if (card is not None and self.is_direct) else None
-        reference_probe = self.client.new_context(amount)["reference"]
+        ref = reference or self.new_reference()
         return self.client.create_payment(
             amount,
             card=context_card,
-            return_url=self.return_url(reference_probe),
+            return_url=self.return_url(ref),
             notification_url=self.webhook_url,
-            extra={"reference": reference_probe, **extra},
+            extra={"reference": ref, **extra},
         )
+
+    def card_operation(
+        self, operation: str, outcome: str = "COMPLETED", amount: Decimal | str = DEFAULT_AMOUNT
+    ) -> Payment:
+        """A payment made by a card operation other than the default create (authorize, recurring initial)."""
+        self.client.require(operation)
+        _, card = self.card_for(outcome)
+        ref = self.new_reference()
+        return self.client.create_payment(
+            amount,
+            card=self.card_context(card),
+            return_url=self.return_url(ref),
+            notification_url=self.webhook_url,
+            operation=operation,
+            extra={"reference": ref},
+        )
+
+    def operation_with(
+        self, operation: str, amount: Decimal | str = DEFAULT_AMOUNT, **values: Any
+    ) -> ApiResult:
+        """A stand-alone operation (tokenize, pay with token, payout) with the success card in its context."""
+        self.client.require(operation)
+        _, card = self.card_for("COMPLETED")
+        context = self.client.new_context(
+            amount, card=self.card_context(card), notification_url=self.webhook_url
+        )
+        context["return_url"] = self.return_url(str(context["reference"]))
+        context.update(values)
+        return self.client.call(operation, context, headers={"Idempotency-Key": uuid.uuid4().hex})
+
+    def state_in(self, result: ApiResult) -> PaymentState | None:
+        """The canonical state an operation's answer reports (its `status` result)."""
+        status = result.get("status")
+        return self.profile.state_of(status) if status is not None else None
 
     def attempt_create(
         self,
@@ -108,12 +151,18 @@ class Checkout:
         *,
         authenticated: bool = True,
         token: str | None = None,
+        verbatim: bool = False,
     ) -> ApiResult:
-        """Try to create a payment and return the gateway's answer, accepted or not."""
+        """Try to create a payment and return the gateway's answer, accepted or not.
+
+        `verbatim` sends the amount exactly as given, not formatted the gateway's way (to test bad amounts).
+        """
         context = self.client.new_context(
             amount, card=self.card_context(card) if card else None, notification_url=self.webhook_url
         )
         context["return_url"] = self.return_url(str(context["reference"]))
+        if verbatim:
+            context["amount"] = amount
         headers = {"Idempotency-Key": uuid.uuid4().hex}
         return self.client.call(
             "create_payment", context, authenticated=authenticated, token=token, headers=headers
@@ -135,10 +184,11 @@ class Checkout:
         *,
         password: str | None = None,
         amount: Decimal | str = DEFAULT_AMOUNT,
+        reference: str | None = None,
     ) -> CheckoutResult:
         """Pay with the profile's test card for `outcome` (COMPLETED, FAILED or CHALLENGE)."""
         card_name, card = self.card_for(outcome)
-        payment = self.create(amount, card)
+        payment = self.create(amount, card, reference=reference)
         challenge = ChallengeSpec.from_profile(self.profile.challenge)
         if password is None and self.profile.challenge:
             password = self.profile.challenge["password"]
@@ -177,7 +227,14 @@ class Checkout:
         entry = self.entry_url(payment)
         if not entry:
             raise AssertionError(f"{payment} with the challenge card did not lead to a challenge page")
-        outcome = self.shopper.cancel(entry, page, return_prefix=self.return_url(payment.reference))
+        outcome = self.shopper.pay(
+            entry,
+            card,
+            page,
+            challenge=challenge,
+            cancel_challenge=True,
+            return_prefix=self.return_url(payment.reference),
+        )
         return self._finish(payment, card_name, outcome)
 
     def _finish(

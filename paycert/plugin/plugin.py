@@ -100,6 +100,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 raise pytest.UsageError(
                     f"{item.nodeid}: criterion {criterion} is not in specs/readiness.yaml"
                 )
+    wanted = set(Selection.from_dict(json.loads(state.selection) if state.selection else {}).criteria)
+    if not wanted:
+        return
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise pytest.UsageError(f"--criterion {', '.join(unknown)}: not in specs/readiness.yaml")
+    kept = [i for i in items if wanted & set(_criteria(i))]
+    dropped = [i for i in items if not wanted & set(_criteria(i))]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _criteria(item: pytest.Item) -> tuple[str, ...]:
@@ -128,6 +139,10 @@ def pytest_runtest_makereport(
     if state is None or _PHASES not in item.stash:
         return report
     outcome, reason, harness = classify(call, call.when)
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if outcome is Outcome.FAIL and crash is not None:
+        # pytest's own rendering of the failure: it holds the assertion's message in every output mode.
+        reason = str(crash.message).removeprefix("AssertionError: ").splitlines()[0]
     if outcome is Outcome.NOT_APPLICABLE:
         # Shown as a skip with its reason, like pytest.skip; recorded as not applicable, never as a pass.
         report.outcome = "skipped"
