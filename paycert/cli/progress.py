@@ -36,9 +36,11 @@ class ProgressLines:
         if report.outcome == "skipped" and isinstance(report.longrepr, tuple):
             reason = str(report.longrepr[2])
             mark = _MARK["skipped"] if reason.startswith("not applicable") else "[yellow]skip[/yellow]"
-        name = report.nodeid.split("::", 1)[-1]
+        name = escape(report.nodeid.split("::", 1)[-1])
+        if report.outcome == "failed" and report.when != "call":
+            mark = "[yellow]err [/yellow]"
         self.console.print(
-            f"  {mark}  {criteria:16} {name}  [dim]{report.duration:.1f}s[/dim]", highlight=False
+            f"  {mark}  {criteria:16} {name}  [dim]{report.duration:.1f}s[/dim]", highlight=False, soft_wrap=True
         )
 
 
