@@ -6,6 +6,7 @@ import pytest
 
 from paycert.gateways.client import GatewayClient
 from paycert.plugin.checkout import Checkout
+from paycert.plugin.clock import GatewayTime
 from paycert.plugin.inbox import WebhookInbox
 from paycert.plugin.outcomes import NOT_EVALUATED_PREFIX
 from paycert.plugin.session import RunState, run_state
@@ -27,6 +28,13 @@ def gateway(paycert_run: RunState, gateway_id: str) -> GatewayClient:
     client = paycert_run.client(gateway_id)
     _prepare_webhooks(paycert_run, client)
     return client
+
+
+@pytest.fixture
+def gateway_time(gateway: GatewayClient) -> GatewayTime:
+    """Let time pass for the gateway: its sandbox clock moves at once, a real gateway is waited for."""
+    ca = gateway.target.ca_file
+    return GatewayTime(gateway.target.control_url, verify=str(ca) if ca else True)
 
 
 @pytest.fixture

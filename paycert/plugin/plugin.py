@@ -8,6 +8,7 @@ readiness report at the end of the session.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Generator
 from pathlib import Path
@@ -18,7 +19,7 @@ from paycert import __version__
 from paycert.core.criteria import Catalogue
 from paycert.core.errors import PaycertError
 from paycert.core.results import Outcome, TestResult, combine
-from paycert.plugin.fixtures import checkout, gateway, paycert_run, profile, sink, webhooks
+from paycert.plugin.fixtures import checkout, gateway, gateway_time, paycert_run, profile, sink, webhooks
 from paycert.plugin.options import add_options, register_markers
 from paycert.plugin.outcomes import classify
 from paycert.plugin.session import RUN_STATE, RunState
@@ -26,7 +27,7 @@ from paycert.report import GatewayInfo, RunInfo, Selection, build_readiness, utc
 from paycert.targets.home import specs_dir
 from paycert.targets.target import load_target
 
-__all__ = ["checkout", "gateway", "paycert_run", "profile", "sink", "webhooks"]
+__all__ = ["checkout", "gateway", "gateway_time", "paycert_run", "profile", "sink", "webhooks"]
 
 _PHASES = pytest.StashKey[dict[str, tuple[Outcome, str, bool]]]()
 _STARTED = pytest.StashKey[float]()
@@ -195,6 +196,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     try:
         _write(session, state)
+    except (OSError, ValueError, PaycertError) as exc:
+        # No traceback for the person running paycert: one line; the CLI then exits 2 (no report).
+        print(f"paycert: the report could not be written: {exc}", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
     finally:
         state.close()
 

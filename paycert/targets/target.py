@@ -36,8 +36,9 @@ class GatewayTarget:
 
     @property
     def secrets(self) -> list[str]:
-        """Every credential value, for the redaction of everything written."""
-        return [v for v in self.credentials.values() if v]
+        """Every credential value but the public identifiers, for the redaction of everything written."""
+        public = set(self.profile.raw.get("public_credentials", []))
+        return [v for k, v in self.credentials.items() if v and k not in public]
 
 
 @dataclass(frozen=True)
