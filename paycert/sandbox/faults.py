@@ -14,7 +14,7 @@ FAULTS: dict[str, str] = {
     "no-retry": "a webhook delivery that failed (non-2xx or no answer) is never retried",
     "duplicate-webhook": "every webhook that was delivered is delivered a second time",
     "slow-webhook": "every webhook leaves 15 s (sandbox clock) after its event",
-    "wrong-status": "the status API reports a failed payment as completed",
+    "wrong-status": "the status API reports a declined payment (card refused) as completed",
     "accept-bad-amount": "zero and negative amounts are accepted",
     "skip-3ds": "cards that must be challenged complete without the 3-D Secure page",
     "double-refund": "refunds are not checked: more than captured, and twice",
@@ -22,6 +22,14 @@ FAULTS: dict[str, str] = {
     "schema-drift": "a response field is renamed (the payment id of create and status)",
     "unsigned-webhook": "webhooks are sent without any signature",
     "capture-over-auth": "a capture larger than the authorized amount is accepted",
+    "any-3ds-password": "the 3-D Secure challenge accepts any password",
+    "wrong-return-status": "the return URL reports a completed payment as failed",
+    "cancel-ignored": "the shopper's cancel button leaves the payment pending",
+    "webhook-drift": "webhook bodies lose a field their schema requires (their timestamp)",
+    "void-ignored": "a reversal answers success but the authorization stays open",
+    "orphan-recurring": "a repeated payment is charged without a successful initial payment",
+    "token-not-checked": "an unknown token is charged as if it were registered",
+    "payout-declined": "every payout is declined",
 }
 
 SLOW_WEBHOOK_DELAY_SECONDS = 15.0
