@@ -1,0 +1,162 @@
+"""`readiness.html`: one self-contained page (no external CSS, fonts, scripts or images) readable offline.
+
+It renders from the `readiness.json` document. Screenshots are inlined as `data:` URIs read from the run folder.
+They are swapped in after the page text has been redacted, so the redactor never rewrites base64 bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from paycert.report.trend import compare
+
+BODY_LIMIT = 4096  # characters of a body shown before it is cut, so one huge response cannot bloat the page
+ATTACHMENT_LIMIT = 8 * 1024 * 1024  # bytes inlined at most; a bigger file is named, not embedded
+STATUS_LABELS = {
+    "pass": "pass",
+    "fail": "FAIL",
+    "not_applicable": "n/a",
+    "not_evaluated": "not evaluated",
+}
+_TEXT_MEDIA = ("text/", "application/json", "application/xml")
+
+
+@dataclass
+class _Inliner:
+    """Gives each embedded file a placeholder now and its data: URI after redaction."""
+
+    run_dir: Path | None
+    nonce: str = field(default_factory=lambda: secrets.token_hex(8))
+    uris: dict[str, str] = field(default_factory=dict)
+
+    def attachment(self, item: dict[str, Any]) -> dict[str, Any]:
+        view = {
+            "label": item["label"],
+            "path": item["path"],
+            "media_type": item["media_type"],
+            "show": "missing",
+        }
+        data = self._read(item["path"])
+        if data is None:
+            return view | {"note": "the file is not in the run folder"}
+        if len(data) > ATTACHMENT_LIMIT:
+            return view | {"note": f"{len(data)} bytes: too large to embed, see the run folder"}
+        media = item["media_type"]
+        if media.startswith(_TEXT_MEDIA):
+            return view | {"show": "text", "body": body_view(data.decode("utf-8", errors="replace"))}
+        placeholder = f"paycert-inline-{self.nonce}-{len(self.uris)}"
+        self.uris[placeholder] = f"data:{media};base64,{base64.b64encode(data).decode('ascii')}"
+        return view | {"show": "image" if media.startswith("image/") else "file", "src": placeholder}
+
+    def _read(self, relative: str) -> bytes | None:
+        if self.run_dir is None or not relative:
+            return None
+        root = self.run_dir.resolve()
+        path = (root / relative).resolve()
+        # Only files inside the run folder: the path comes from evidence, and the report must not carry
+        # whatever a path like ../../etc points at.
+        if not path.is_relative_to(root) or not path.is_file():
+            return None
+        return path.read_bytes()
+
+    def inline(self, html: str) -> str:
+        for placeholder, uri in self.uris.items():
+            html = html.replace(placeholder, uri)
+        return html
+
+
+def render_html(
+    document: dict[str, Any],
+    *,
+    previous: dict[str, Any] | None = None,
+    run_dir: Path | None = None,
+    redact: Callable[[str], str] | None = None,
+) -> str:
+    """The page for one `readiness.json` document; `previous` is the previous run's document, for the trend."""
+    inliner = _Inliner(run_dir)
+    html = (
+        _environment()
+        .get_template("readiness.html")
+        .render(
+            doc=document,
+            run=document["run"],
+            trend=compare(document, previous),
+            criteria=[_criterion_view(c, inliner) for c in document["criteria"]],
+            labels=STATUS_LABELS,
+            selection=_selection_text(document["run"]["selection"]),
+        )
+    )
+    if redact is not None:
+        html = redact(html)
+    return inliner.inline(html)
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("paycert.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _selection_text(selection: dict[str, Any]) -> str:
+    parts = [
+        f"{name}: {', '.join(selection[name])}"
+        for name in ("suites", "criteria", "gateways")
+        if selection[name]
+    ]
+    if selection["keyword"]:
+        parts.append(f"keyword: {selection['keyword']}")
+    return "; ".join(parts) or "everything"
+
+
+def _criterion_view(criterion: dict[str, Any], inliner: _Inliner) -> dict[str, Any]:
+    cells = []
+    for gateway, cell in criterion["gateways"].items():
+        tests = [t | {"evidence": [_evidence_view(e, inliner) for e in t["evidence"]]} for t in cell["tests"]]
+        cells.append({"gateway": gateway, "status": cell["status"], "reason": cell["reason"], "tests": tests})
+    return criterion | {"cells": cells}
+
+
+def _evidence_view(item: dict[str, Any], inliner: _Inliner) -> dict[str, Any]:
+    kind = item["kind"]
+    if kind == "exchange":
+        return item | {
+            "request_headers_text": headers_text(item["request_headers"]),
+            "response_headers_text": headers_text(item["response_headers"]),
+            "request": body_view(item["request_body"]),
+            "response": body_view(item["response_body"]),
+        }
+    if kind == "webhook":
+        return item | {"headers_text": headers_text(item["headers"]), "payload": body_view(item["body"])}
+    if kind == "attachment":
+        return {"kind": kind} | inliner.attachment(item)
+    return item
+
+
+def headers_text(headers: dict[str, str]) -> str:
+    return "\n".join(f"{name}: {value}" for name, value in headers.items())
+
+
+def body_view(body: str | None) -> dict[str, Any]:
+    """A body for people: JSON pretty-printed, then cut at BODY_LIMIT characters with a note of how much."""
+    if body is None or body == "":
+        return {"text": "", "cut": 0, "empty": True}
+    try:
+        text = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        text = body  # not JSON: shown as it came
+    cut = max(0, len(text) - BODY_LIMIT)
+    return {"text": text[:BODY_LIMIT], "cut": cut, "empty": False}

@@ -1,0 +1,145 @@
+"""`readiness.json`: the readiness model as a stable document with its own JSON Schema.
+
+The HTML and JUnit reports render from this document too, so all three say the same thing and a report can be
+re-rendered from a `readiness.json` alone.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from paycert.core.results import TestResult
+from paycert.report.readiness import CriterionStatus, GatewayStatus, Readiness, summarize
+
+SCHEMA_VERSION = 1
+
+# The fields each evidence kind always has in the document, with the default for an item that lacks one.
+EVIDENCE_FIELDS: dict[str, dict[str, Any]] = {
+    "exchange": {
+        "method": "",
+        "url": "",
+        "request_headers": {},
+        "request_body": None,
+        "status": None,
+        "response_headers": {},
+        "response_body": None,
+        "duration_ms": 0.0,
+        "curl": "",
+        "error": None,
+        "label": "",
+    },
+    "webhook": {
+        "path": "",
+        "headers": {},
+        "body": "",
+        "received_at": 0.0,
+        "answer": "",
+        "signature": "",
+        "label": "",
+    },
+    "note": {"text": "", "label": ""},
+    "attachment": {"path": "", "media_type": "application/octet-stream", "label": ""},
+}
+
+
+def readiness_to_dict(readiness: Readiness) -> dict[str, Any]:
+    """The document `readiness.json` holds (before redaction and serialization)."""
+    info = {g.id: g.to_dict() for g in readiness.run.gateways}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "verdict": readiness.verdict.value,
+        "verdict_reason": readiness.verdict_reason,
+        "run": readiness.run.to_dict(),
+        "summary": dict(readiness.summary),
+        "gateways": [
+            (info.get(g) or {"id": g, "title": "", "base_url": "", "environment": None})
+            | {
+                "summary": summarize(
+                    c.status for s in readiness.criteria if (c := s.for_gateway(g)) is not None
+                )
+            }
+            for g in readiness.gateways
+        ],
+        "criteria": [_criterion(s) for s in readiness.criteria],
+        "out_of_scope": list(readiness.out_of_scope),
+        "unknown_criteria": list(readiness.unknown_criteria),
+        "findings": [f.to_dict() for f in readiness.findings],
+        "harness_errors": list(readiness.harness_errors),
+    }
+
+
+def _criterion(status: CriterionStatus) -> dict[str, Any]:
+    c = status.criterion
+    return {
+        "id": c.id,
+        "title": c.title,
+        "family": c.family,
+        "source": c.source,
+        "blocking": c.blocking,
+        "evidenced_by": c.evidenced_by,
+        "description": c.description,
+        "status": status.status.value,
+        "gateways": {g.gateway: _cell(g) for g in status.gateways},
+    }
+
+
+def _cell(cell: GatewayStatus) -> dict[str, Any]:
+    return {"status": cell.status.value, "reason": cell.reason, "tests": [_test(t) for t in cell.tests]}
+
+
+def _test(test: TestResult) -> dict[str, Any]:
+    return {
+        "nodeid": test.nodeid,
+        "outcome": test.outcome.value,
+        "reason": test.reason,
+        "duration_s": round(test.duration_s, 3),
+        "evidence": [normalize_evidence(item) for item in test.evidence],
+    }
+
+
+def normalize_evidence(item: dict[str, Any]) -> dict[str, Any]:
+    """An evidence item with exactly its kind's fields; an unknown kind becomes a note that shows it as text."""
+    kind = str(item.get("kind", ""))
+    fields = EVIDENCE_FIELDS.get(kind)
+    if fields is None:
+        text = json.dumps(item, sort_keys=True, default=str, ensure_ascii=False)
+        return {
+            "kind": "note",
+            "label": str(item.get("label", "")),
+            "text": f"evidence of unknown kind: {text}",
+        }
+    normalized: dict[str, Any] = {"kind": kind}
+    for name, default in fields.items():
+        normalized[name] = _coerce(item.get(name), default, name)
+    return normalized
+
+
+def _coerce(value: Any, default: Any, name: str) -> Any:
+    """The value in the type the schema gives the field, so one odd item cannot make the document invalid."""
+    if value is None:
+        return default
+    if isinstance(default, dict):
+        return {str(k): str(v) for k, v in dict(value).items()}
+    if isinstance(default, float):
+        return float(value)
+    if name == "status":
+        return int(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def dumps(document: dict[str, Any]) -> str:
+    """Stable text: sorted keys, two-space indent, UTF-8 kept readable, newline at the end."""
+    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def load_schema() -> dict[str, Any]:
+    """The JSON Schema (2020-12) of `readiness.json`, shipped with the package."""
+    text = resources.files("paycert.report").joinpath("readiness.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema

@@ -1,0 +1,147 @@
+"""What a run was: when, against what, with which selection, and what kept paycert from running something."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+Environment = Literal["sandbox", "live"]
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """`20261123T193000Z-ab12`: sortable by time, with a random tail so two runs in one second differ."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+
+
+def utc_now_iso() -> str:
+    """The current time as ISO-8601 UTC with a `Z`, to the second (what RunInfo's times hold)."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class GatewayInfo:
+    """One gateway certified by the run."""
+
+    id: str
+    title: str = ""
+    base_url: str = ""
+    environment: Environment = "sandbox"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "base_url": self.base_url,
+            "environment": self.environment,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> GatewayInfo:
+        environment = raw.get("environment", "sandbox")
+        if environment not in ("sandbox", "live"):
+            raise ValueError(
+                f"gateway {raw.get('id')!r}: environment must be sandbox or live, not {environment!r}"
+            )
+        return cls(
+            id=str(raw["id"]),
+            title=str(raw.get("title", "")),
+            base_url=str(raw.get("base_url", "")),
+            environment=environment,
+        )
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the person running paycert asked for (empty means everything)."""
+
+    suites: tuple[str, ...] = ()
+    criteria: tuple[str, ...] = ()
+    gateways: tuple[str, ...] = ()
+    keyword: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "suites": list(self.suites),
+            "criteria": list(self.criteria),
+            "gateways": list(self.gateways),
+            "keyword": self.keyword,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Selection:
+        return cls(
+            suites=tuple(raw.get("suites") or ()),
+            criteria=tuple(raw.get("criteria") or ()),
+            gateways=tuple(raw.get("gateways") or ()),
+            keyword=str(raw.get("keyword") or ""),
+        )
+
+    def describe(self) -> str:
+        """One line for people: `suites: contract, webhooks; gateways: gustaffo` or `everything`."""
+        parts = [
+            f"{name}: {', '.join(values)}"
+            for name, values in (
+                ("suites", self.suites),
+                ("criteria", self.criteria),
+                ("gateways", self.gateways),
+            )
+            if values
+        ]
+        if self.keyword:
+            parts.append(f"keyword: {self.keyword}")
+        return "; ".join(parts) or "everything"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The facts about one run that the report states next to its verdict."""
+
+    run_id: str
+    started_at: str
+    finished_at: str
+    target: str = "embedded sandbox"
+    gateways: tuple[GatewayInfo, ...] = ()
+    seed: int | None = None
+    paycert_version: str = ""
+    selection: Selection = field(default_factory=Selection)
+    harness_errors: tuple[str, ...] = ()
+    # The criterion ids the run selected; None means the whole catalogue.
+    in_scope: tuple[str, ...] | None = None
+
+    @property
+    def gateway_ids(self) -> tuple[str, ...]:
+        return tuple(g.id for g in self.gateways)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "target": self.target,
+            "gateways": [g.to_dict() for g in self.gateways],
+            "seed": self.seed,
+            "paycert_version": self.paycert_version,
+            "selection": self.selection.to_dict(),
+            "harness_errors": list(self.harness_errors),
+            "in_scope": None if self.in_scope is None else list(self.in_scope),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> RunInfo:
+        in_scope = raw.get("in_scope")
+        seed = raw.get("seed")
+        return cls(
+            run_id=str(raw["run_id"]),
+            started_at=str(raw.get("started_at", "")),
+            finished_at=str(raw.get("finished_at", "")),
+            target=str(raw.get("target", "embedded sandbox")),
+            gateways=tuple(GatewayInfo.from_dict(g) for g in raw.get("gateways", [])),
+            seed=None if seed is None else int(seed),
+            paycert_version=str(raw.get("paycert_version", "")),
+            selection=Selection.from_dict(raw.get("selection") or {}),
+            harness_errors=tuple(str(e) for e in raw.get("harness_errors", [])),
+            in_scope=None if in_scope is None else tuple(str(i) for i in in_scope),
+        )

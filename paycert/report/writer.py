@@ -1,0 +1,155 @@
+"""Writes one run's reports into `reports/<run-id>/` and points `reports/latest` at it.
+
+Layout: `reports_root/<run_id>/{readiness.json, readiness.html, junit.xml}` plus whatever the run put there
+(screenshots, allure-results/, pacts/). `latest` is a relative symlink, replaced atomically; where symlinks
+cannot be made it is a copy of the run folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets as _random
+import shutil
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from paycert.report.html_report import render_html
+from paycert.report.json_report import dumps, readiness_to_dict
+from paycert.report.junit import render_junit
+from paycert.report.readiness import Readiness
+from paycert.report.scrub import Scrubber
+
+LATEST = "latest"
+JSON_NAME = "readiness.json"
+HTML_NAME = "readiness.html"
+JUNIT_NAME = "junit.xml"
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    run_dir: Path
+    json: Path
+    html: Path
+    junit: Path
+
+
+def write_report(
+    readiness: Readiness, reports_root: Path, run_id: str, *, secrets: Iterable[str] = ()
+) -> ReportPaths:
+    """Write readiness.json, readiness.html and junit.xml for the run, redacted, and move `latest` to it."""
+    if not run_id or run_id in {LATEST, ".", ".."} or "/" in run_id or os.sep in run_id:
+        raise ValueError(f"not a usable run id for a folder name: {run_id!r}")
+    run_dir = reports_root / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    scrub = Scrubber(secrets)
+    document: dict[str, Any] = scrub.value(readiness_to_dict(readiness))
+
+    paths = ReportPaths(run_dir, run_dir / JSON_NAME, run_dir / HTML_NAME, run_dir / JUNIT_NAME)
+    _write(paths.json, scrub.serialized(dumps(document), _is_json))
+    html = render_html(
+        document,
+        previous=previous_readiness(reports_root, run_id),
+        run_dir=run_dir,
+        redact=lambda text: scrub.serialized(text, lambda out: _same_markup(text, out)),
+    )
+    _write(paths.html, html)
+    _write(paths.junit, scrub.serialized(render_junit(document), _is_xml))
+    point_latest(reports_root, run_id)
+    return paths
+
+
+def load_readiness(path: Path) -> dict[str, Any]:
+    """A `readiness.json` document; `path` may be the file or its run folder."""
+    if path.is_dir():
+        path = path / JSON_NAME
+    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return document
+
+
+def previous_readiness(reports_root: Path, run_id: str) -> dict[str, Any] | None:
+    """The document of the run before `run_id` in this folder, for the trend, or None.
+
+    Run ids begin with their UTC start time (`new_run_id`), so the previous run is the greatest other id that
+    sorts before this one; a folder without a readable readiness.json (an aborted run) is passed over.
+    """
+    if not reports_root.is_dir():
+        return None
+    candidates = sorted(
+        (p for p in reports_root.iterdir() if _is_run_name(p.name) and p.name < run_id and p.is_dir()),
+        key=lambda p: p.name,
+        reverse=True,
+    )
+    for candidate in candidates:
+        if candidate.is_symlink():
+            continue
+        try:
+            return load_readiness(candidate)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def _is_run_name(name: str) -> bool:
+    # `latest` and the hidden staging folders of an interrupted write are not runs.
+    return name != LATEST and not name.startswith(".")
+
+
+def point_latest(reports_root: Path, run_id: str) -> Path:
+    """Make `reports_root/latest` show the run: a relative symlink swapped in atomically, else a copy."""
+    latest = reports_root / LATEST
+    staging = reports_root / f".{LATEST}.{_random.token_hex(4)}"
+    try:
+        staging.symlink_to(run_id, target_is_directory=True)
+    except (OSError, NotImplementedError):
+        return _copy_latest(reports_root, run_id)
+    if latest.is_dir() and not latest.is_symlink():
+        # A copy left by an earlier run on a system without symlinks; a rename cannot replace a directory.
+        shutil.rmtree(latest)
+    os.replace(staging, latest)
+    return latest
+
+
+def _copy_latest(reports_root: Path, run_id: str) -> Path:
+    latest = reports_root / LATEST
+    staging = reports_root / f".{LATEST}.{_random.token_hex(4)}"
+    shutil.copytree(reports_root / run_id, staging)
+    retired = reports_root / f".{LATEST}.old.{_random.token_hex(4)}"
+    if latest.is_symlink() or latest.is_file():
+        latest.unlink()
+    elif latest.exists():
+        latest.rename(retired)
+    staging.rename(latest)
+    shutil.rmtree(retired, ignore_errors=True)
+    return latest
+
+
+def _write(path: Path, text: str) -> None:
+    # Write beside and rename, so a reader (or a crash) never sees half a report.
+    staging = path.with_name(f".{path.name}.{_random.token_hex(4)}")
+    staging.write_text(text, encoding="utf-8")
+    os.replace(staging, path)
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_xml(text: str) -> bool:
+    try:
+        ET.fromstring(text.encode("utf-8"))  # noqa: S314 - our own output, parsed to check it is well formed
+    except ET.ParseError:
+        return False
+    return True
+
+
+def _same_markup(before: str, after: str) -> bool:
+    """Redaction left every tag intact: it added or removed no markup character."""
+    return all(before.count(ch) == after.count(ch) for ch in "<>&\"'")

@@ -1,0 +1,162 @@
+"""Back office on `/payments/{paymentId}`: capture (CP), refund (RF), reversal (RV), recurring REPEATED, and
+the status inquiry (GET)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi import APIRouter, Request, Response
+
+from paycert.sandbox import idempotency
+from paycert.sandbox.gateways.txservices import auth, charge, checksum, codes, validation
+from paycert.sandbox.gateways.txservices.codes import invalid, not_allowed
+from paycert.sandbox.gateways.txservices.credentials import SECURE_KEY
+from paycert.sandbox.gateways.txservices.http import Params, guarded, read_params, require, respond
+from paycert.sandbox.gateways.txservices.ledger import Doc, Ledger, remaining
+from paycert.sandbox.gateways.txservices.payments import API, payment_type, url
+from paycert.sandbox.state import public_base
+
+CAPTURED_STATES = frozenset({"capturesuccess", "settled", "partiallyrefunded"})
+
+
+def _same_id(params: Params, payment_id: str) -> None:
+    # paymentId may repeat the path in the body/query (so a client-side checksum hook sees what it signs).
+    given = params.get("paymentId")
+    if given and given != payment_id:
+        raise invalid("paymentId does not match the paymentId of the path")
+
+
+def capture(ledger: Ledger, doc: Doc, amount: Decimal) -> Doc:
+    if doc["kind"] != "payment" or doc["paymentType"] != "PA" or doc["status"] != "authsuccessful":
+        raise not_allowed("only a successful preauthorization (status authsuccessful) can be captured")
+    if amount > Decimal(doc["amount"]) and not ledger.state.faults.active("capture-over-auth"):
+        raise not_allowed(f"capture amount {amount:.2f} exceeds the authorized amount {doc['amount']}")
+    doc["capturedAmount"] = f"{amount:.2f}"
+    return ledger.finish(doc, "Y", "capturesuccess", codes.CAPTURED, "Captured")
+
+
+def refund(ledger: Ledger, doc: Doc, amount: Decimal) -> Doc:
+    unchecked = ledger.state.faults.active("double-refund")
+    if doc["kind"] != "payment" or doc["status"] not in CAPTURED_STATES | {"refunded"}:
+        raise not_allowed("only a captured payment (capturesuccess or settled) can be refunded")
+    if not unchecked:
+        if doc["refunds"] > 0:
+            raise not_allowed("this payment was already refunded; a transaction can be refunded only once")
+        if amount > remaining(doc):
+            raise not_allowed(
+                f"refund amount {amount:.2f} exceeds the captured amount {doc['capturedAmount']}"
+            )
+    refunded = Decimal(doc["refundedAmount"]) + amount
+    doc["refundedAmount"] = f"{refunded:.2f}"
+    doc["refunds"] += 1
+    status = "refunded" if refunded >= Decimal(doc["capturedAmount"]) else "partiallyrefunded"
+    return ledger.finish(doc, "Y", status, codes.REFUNDED, "Refunded")
+
+
+def reverse(ledger: Ledger, doc: Doc, params: Params) -> Doc:
+    if params.get("amount") and params["amount"] != doc["amount"]:
+        raise invalid("a reversal is for the full authorized amount only; omit amount or send it unchanged")
+    if doc["kind"] != "payment" or doc["paymentType"] != "PA" or doc["status"] != "authsuccessful":
+        raise not_allowed("only an authorized, not captured preauthorization can be reversed")
+    return ledger.finish(doc, "C", "reversed", codes.CANCELLED, "Cancelled: the authorization was reversed")
+
+
+def repeat(ledger: Ledger, parent: Doc, params: Params) -> Doc:
+    require(params, "merchantTransactionId", "amount", "currency")
+    validation.verify_checksum(
+        params,
+        checksum.with_amount(params["authentication.memberId"], SECURE_KEY, parent["id"], params["amount"]),
+    )
+    validation.amount(params["amount"], ledger.state.faults)
+    currency = validation.currency(params["currency"])
+    kind = payment_type(params) if params.get("paymentType") else "DB"
+    ok_parent = (
+        parent.get("recurringType") == "INITIAL"
+        and parent["transactionStatus"] == "Y"
+        and parent.get("vault")
+    )
+    if not ok_parent:
+        raise not_allowed("recurringType REPEATED needs a successful INITIAL payment as parent")
+    card = ledger.card_of(ledger.registration(parent["vault"]))
+    return charge.start(
+        ledger,
+        card=card,
+        challenge_allowed=False,
+        merchantTransactionId=params["merchantTransactionId"],
+        amount=params["amount"],
+        currency=currency,
+        paymentType=kind,
+        paymentMode=parent["paymentMode"],
+        paymentBrand=parent["paymentBrand"],
+        recurringType="REPEATED",
+        parentPaymentId=parent["id"],
+        merchantRedirectUrl=parent["merchantRedirectUrl"],
+        notificationUrl=url(params, "notificationUrl", required=False) or parent["notificationUrl"],
+    )
+
+
+def register(router: APIRouter, ledger: Ledger) -> None:
+    state = ledger.state
+
+    @router.post(API + "/payments/{payment_id}", tags=["txservices"])
+    async def payment_operation(payment_id: str, request: Request) -> Response:
+        async def handle() -> Response:
+            auth.check(request, state)
+            scope = f"txservices:payments:{payment_id}"
+            replayed = await idempotency.replay(state.store, request, scope)
+            if replayed is not None:
+                return replayed
+            params = await read_params(request)
+            require(params, "authentication.memberId", "authentication.checksum")
+            validation.merchant(params, terminal=False)
+            _same_id(params, payment_id)
+            member = params["authentication.memberId"]
+            if params.get("recurringType"):
+                if params["recurringType"] != "REPEATED":
+                    raise invalid("recurringType on /payments/{paymentId} must be REPEATED")
+                doc = repeat(ledger, ledger.get(payment_id), params)
+            else:
+                operation = params.get("paymentType", "")
+                if operation in ("CP", "RF"):
+                    require(params, "amount")
+                    validation.verify_checksum(
+                        params, checksum.with_amount(member, SECURE_KEY, payment_id, params["amount"])
+                    )
+                    amount = validation.amount(params["amount"], state.faults)
+                    doc = ledger.get(payment_id)
+                    doc = capture(ledger, doc, amount) if operation == "CP" else refund(ledger, doc, amount)
+                elif operation == "RV":
+                    validation.verify_checksum(
+                        params, checksum.without_amount(member, SECURE_KEY, payment_id)
+                    )
+                    doc = reverse(ledger, ledger.get(payment_id), params)
+                else:
+                    raise invalid("paymentType must be CP (capture), RF (refund) or RV (reversal)")
+            response = respond(request, ledger.view(doc, public_base(request)))
+            return await idempotency.remember(state.store, request, scope, response)
+
+        return await guarded(request, ledger.now, handle)
+
+    @router.get(API + "/payments/{payment_id}", tags=["txservices"])
+    async def get_payment(payment_id: str, request: Request) -> Response:
+        async def handle() -> Response:
+            auth.check(request, state)
+            params = dict(request.query_params)
+            require(params, "authentication.memberId", "authentication.checksum")
+            validation.merchant(params, terminal=False)
+            _same_id(params, payment_id)
+            validation.verify_checksum(
+                params, checksum.without_amount(params["authentication.memberId"], SECURE_KEY, payment_id)
+            )
+            doc = ledger.get(payment_id)
+            if doc["transactionStatus"] == "N" and state.faults.active("wrong-status"):
+                # The fault: a declined payment is reported as the vendor's success status.
+                doc.update(
+                    transactionStatus="Y",
+                    status="capturesuccess" if doc["paymentType"] == "DB" else "authsuccessful",
+                )
+            view = ledger.view(doc, public_base(request))
+            view["result"] = {"code": codes.RECORD_FOUND, "description": "Record found"}
+            return respond(request, view)
+
+        return await guarded(request, ledger.now, handle)

@@ -1,0 +1,47 @@
+"""Starting a card or wallet payment and deciding its first outcome: the core of create, pay-with-token and
+recurring REPEATED."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paycert.sandbox.gateways.txservices import cards
+from paycert.sandbox.gateways.txservices.ledger import Doc, Ledger
+from paycert.sandbox.gateways.txservices.validation import Card
+
+WALLET_MODE = "EW"
+CARD_MODES = frozenset({"CC", "DC"})
+
+
+def start(
+    ledger: Ledger,
+    *,
+    card: Card | None,
+    challenge_allowed: bool = True,
+    tokenize_brand: str | None = None,
+    **fields: Any,
+) -> Doc:
+    """Create the payment and run it as far as it goes without the account holder.
+
+    A card decides at once (Y or N) or asks for 3-D Secure (3D, ACS page); a wallet payment waits for the
+    account holder's confirmation (P, confirm page). `challenge_allowed=False` is a merchant-initiated
+    payment (recurring REPEATED), which is never challenged.
+    """
+    doc = ledger.new_payment(**fields)
+    if card is None:
+        return ledger.open_payment(
+            doc, "P", "confirm", "Transaction pending: the account holder must confirm"
+        )
+    doc["card"] = card.public()
+    outcome = cards.decide(card, ledger.now())
+    if outcome.decision == "declined":
+        return ledger.fail(doc, outcome.reason)
+    if tokenize_brand is not None:
+        doc["registrationId"] = ledger.register(card, tokenize_brand, doc["merchantTransactionId"])["id"]
+    if doc.get("recurringType") == "INITIAL":
+        doc["vault"] = ledger.register(card, doc["paymentBrand"], doc["merchantTransactionId"])["id"]
+    if outcome.decision == "challenge" and challenge_allowed and not ledger.state.faults.active("skip-3ds"):
+        return ledger.open_payment(
+            doc, "3D", "acs", "Transaction pending: 3-D Secure authentication required"
+        )
+    return ledger.succeed(doc)

@@ -1,0 +1,185 @@
+"""Payments and registrations in the sandbox store, their public view, and the transitions that end them.
+
+Every transition to a final state (and every back-office change) goes through `finish`, which saves the
+payment and queues its callback: no path can change a payment without telling the merchant.
+"""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from paycert.sandbox.gateways.txservices import callbacks, codes
+from paycert.sandbox.gateways.txservices.codes import ApiError
+from paycert.sandbox.gateways.txservices.http import timestamp
+from paycert.sandbox.gateways.txservices.validation import Card
+from paycert.sandbox.state import SandboxState
+from paycert.sandbox.store import new_id
+
+PAYMENT = "txservices.payment"
+REGISTRATION = "txservices.registration"
+OPEN = "txservices.open"  # index of payments waiting for 3-D Secure or the account holder (expiry sweep)
+
+EXPIRY_SECONDS = 30 * 60
+PREFIX = "/txservices"
+
+Doc = dict[str, Any]
+
+
+class Ledger:
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+
+    def now(self) -> float:
+        return self.state.clock.now()
+
+    def stamp(self) -> str:
+        return timestamp(self.now())
+
+    # -- payments -------------------------------------------------------------------------------------------
+    def new_payment(self, **fields: Any) -> Doc:
+        now = self.now()
+        doc: Doc = {
+            "id": str(100000000000 + secrets.randbelow(900000000000)),  # numeric tracking id
+            "kind": "payment",
+            "card": None,
+            "capturedAmount": "0.00",
+            "refundedAmount": "0.00",
+            "refunds": 0,
+            "recurringType": None,
+            "parentPaymentId": None,
+            "registrationId": None,
+            "vault": None,
+            "notificationUrl": None,
+            "merchantRedirectUrl": None,
+            "page": None,
+            "createdAt": now,
+            "updatedAt": now,
+        }
+        doc.update(fields)
+        return doc
+
+    def get(self, payment_id: str) -> Doc:
+        doc = self.state.store.get(PAYMENT, payment_id)
+        if doc is None:
+            raise ApiError(404, codes.NOT_FOUND, f"Payment not found: no payment with paymentId {payment_id}")
+        return doc
+
+    def save(self, doc: Doc) -> Doc:
+        doc["updatedAt"] = self.now()
+        self.state.store.put(PAYMENT, doc["id"], doc)
+        if doc["transactionStatus"] in ("3D", "P"):
+            self.state.store.put(OPEN, doc["id"], {"id": doc["id"], "since": doc["createdAt"]})
+        else:
+            self.state.store.delete(OPEN, doc["id"])
+        return doc
+
+    def open_payment(self, doc: Doc, transaction_status: str, page: str, description: str) -> Doc:
+        doc.update(
+            transactionStatus=transaction_status,
+            status="authstarted_3D" if transaction_status == "3D" else "authstarted",
+            page=page,
+            result={"code": codes.PENDING, "description": description},
+        )
+        return self.save(doc)
+
+    def finish(self, doc: Doc, transaction_status: str, status: str, code: str, description: str) -> Doc:
+        doc.update(
+            transactionStatus=transaction_status,
+            status=status,
+            page=None,
+            result={"code": code, "description": description},
+        )
+        self.save(doc)
+        callbacks.send(self.state, doc, self.stamp())
+        return doc
+
+    def succeed(self, doc: Doc, description: str = "Transaction succeeded") -> Doc:
+        """A debit is captured at once; a preauthorization is only authorized."""
+        if doc["paymentType"] == "DB":
+            doc["capturedAmount"] = doc["amount"]
+            return self.finish(doc, "Y", "capturesuccess", codes.SUCCEEDED, description)
+        return self.finish(doc, "Y", "authsuccessful", codes.SUCCEEDED, description)
+
+    def fail(self, doc: Doc, reason: str) -> Doc:
+        return self.finish(doc, "N", "authfailed", codes.FAILED, f"Transaction failed: {reason}")
+
+    def expire_due(self) -> None:
+        """Payments left in 3D or P for 30 minutes on the test clock are cancelled as expired."""
+        now = self.now()
+        for entry in self.state.store.all(OPEN):
+            if now - float(entry["since"]) < EXPIRY_SECONDS:
+                continue
+            doc = self.state.store.get(PAYMENT, entry["id"])
+            if doc is None or doc["transactionStatus"] not in ("3D", "P"):
+                self.state.store.delete(OPEN, entry["id"])
+                continue
+            self.finish(
+                doc,
+                "C",
+                "expired",
+                codes.CANCELLED,
+                "Cancelled: the payment was not completed within 30 minutes",
+            )
+
+    # -- registrations (tokens) -----------------------------------------------------------------------------
+    def register(self, card: Card, brand: str, merchant_transaction_id: str | None) -> Doc:
+        doc: Doc = {
+            "id": new_id("reg_", 10),
+            "number": card.number,  # the sandbox's vault: never logged, never returned
+            "expiryMonth": card.expiry_month,
+            "expiryYear": card.expiry_year,
+            "paymentBrand": brand,
+            "merchantTransactionId": merchant_transaction_id,
+            "createdAt": self.now(),
+        }
+        self.state.store.put(REGISTRATION, doc["id"], doc)
+        return doc
+
+    def registration(self, registration_id: str) -> Doc:
+        doc = self.state.store.get(REGISTRATION, registration_id)
+        if doc is None:
+            raise ApiError(404, codes.NOT_FOUND, f"Registration not found: no registration {registration_id}")
+        return doc
+
+    @staticmethod
+    def card_of(registration: Doc) -> Card:
+        return Card(registration["number"], registration["expiryMonth"], registration["expiryYear"])
+
+    # -- views ----------------------------------------------------------------------------------------------
+    def view(self, doc: Doc, base_url: str) -> Doc:
+        """The payment as create, back-office and inquiry answers show it."""
+        id_field = "id" if self.state.faults.active("schema-drift") else "paymentId"
+        out: Doc = {
+            id_field: doc["id"],
+            "merchantTransactionId": doc["merchantTransactionId"],
+            "paymentType": doc["paymentType"],
+            "paymentMode": doc["paymentMode"],
+            "paymentBrand": doc["paymentBrand"],
+            "amount": doc["amount"],
+            "currency": doc["currency"],
+            "status": doc["status"],
+            "transactionStatus": doc["transactionStatus"],
+            "result": dict(doc["result"]),
+        }
+        if doc["kind"] == "payment":
+            out["capturedAmount"] = doc["capturedAmount"]
+            out["refundedAmount"] = doc["refundedAmount"]
+        if doc.get("card"):
+            out["card"] = dict(doc["card"])
+        for name in ("recurringType", "parentPaymentId", "registrationId", "orderDescriptor"):
+            if doc.get(name):
+                out[name] = doc[name]
+        if doc.get("page") and doc["transactionStatus"] in ("3D", "P"):
+            out["redirect"] = {
+                "url": f"{base_url}{PREFIX}/{doc['page']}/{doc['id']}",
+                "method": "GET",
+                "parameters": [{"name": "paymentId", "value": doc["id"]}],
+            }
+        out["timestamp"] = self.stamp()
+        return out
+
+
+def remaining(doc: Doc) -> Decimal:
+    return Decimal(doc["capturedAmount"]) - Decimal(doc["refundedAmount"])

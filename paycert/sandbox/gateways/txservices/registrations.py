@@ -1,0 +1,110 @@
+"""Tokenization: `POST /registrations` stores a card without charging it; `POST /paywithtoken/{registrationId}`
+charges a stored card (same outcomes, 3-D Secure included, as the card itself)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from paycert.sandbox import idempotency
+from paycert.sandbox.gateways.txservices import auth, charge, checksum, codes, validation
+from paycert.sandbox.gateways.txservices.codes import invalid
+from paycert.sandbox.gateways.txservices.credentials import SECURE_KEY
+from paycert.sandbox.gateways.txservices.http import guarded, read_params, require, respond
+from paycert.sandbox.gateways.txservices.ledger import Ledger
+from paycert.sandbox.gateways.txservices.payments import API, payment_type, url
+from paycert.sandbox.state import public_base
+
+
+def register(router: APIRouter, ledger: Ledger) -> None:
+    state = ledger.state
+
+    @router.post(API + "/registrations", tags=["txservices"])
+    async def create_registration(request: Request) -> Response:
+        async def handle() -> Response:
+            auth.check(request, state)
+            replayed = await idempotency.replay(state.store, request, "txservices:registrations")
+            if replayed is not None:
+                return replayed
+            params = await read_params(request)
+            require(
+                params,
+                "authentication.memberId",
+                "authentication.terminalId",
+                "authentication.checksum",
+                "merchantTransactionId",
+            )
+            validation.merchant(params, terminal=True)
+            validation.verify_checksum(
+                params,
+                checksum.registration(
+                    params["authentication.memberId"], SECURE_KEY, params["merchantTransactionId"]
+                ),
+            )
+            brand = validation.brand(params)
+            card = validation.card(params, cvv=True)
+            if card.expired(ledger.now()):
+                raise invalid("the card has expired (card.expiryMonth / card.expiryYear)")
+            registration = ledger.register(card, brand, params["merchantTransactionId"])
+            document = {
+                "registrationId": registration["id"],
+                "merchantTransactionId": params["merchantTransactionId"],
+                "paymentBrand": brand,
+                "card": card.public(),
+                "result": {"code": codes.SUCCEEDED, "description": "Registration successful"},
+                "timestamp": ledger.stamp(),
+            }
+            response = respond(request, document)
+            return await idempotency.remember(state.store, request, "txservices:registrations", response)
+
+        return await guarded(request, ledger.now, handle)
+
+    @router.post(API + "/paywithtoken/{registration_id}", tags=["txservices"])
+    async def pay_with_token(registration_id: str, request: Request) -> Response:
+        async def handle() -> Response:
+            auth.check(request, state)
+            scope = f"txservices:paywithtoken:{registration_id}"
+            replayed = await idempotency.replay(state.store, request, scope)
+            if replayed is not None:
+                return replayed
+            params = await read_params(request)
+            require(
+                params,
+                "authentication.memberId",
+                "authentication.terminalId",
+                "authentication.checksum",
+                "merchantTransactionId",
+                "amount",
+                "currency",
+                "paymentType",
+            )
+            validation.merchant(params, terminal=True)
+            validation.verify_checksum(
+                params,
+                checksum.payment(
+                    params["authentication.memberId"],
+                    SECURE_KEY,
+                    params["merchantTransactionId"],
+                    params["amount"],
+                ),
+            )
+            validation.amount(params["amount"], state.faults)
+            currency = validation.currency(params["currency"])
+            kind = payment_type(params)
+            registration = ledger.registration(registration_id)
+            doc = charge.start(
+                ledger,
+                card=ledger.card_of(registration),
+                merchantTransactionId=params["merchantTransactionId"],
+                amount=params["amount"],
+                currency=currency,
+                paymentType=kind,
+                paymentMode="CC",
+                paymentBrand=registration["paymentBrand"],
+                registrationId=registration_id,
+                merchantRedirectUrl=url(params, "merchantRedirectUrl", required=True),
+                notificationUrl=url(params, "notificationUrl", required=False),
+            )
+            response = respond(request, ledger.view(doc, public_base(request)))
+            return await idempotency.remember(state.store, request, scope, response)
+
+        return await guarded(request, ledger.now, handle)
