@@ -237,8 +237,10 @@ def _write(session: pytest.Session, state: RunState) -> None:
     )
     readiness = build_readiness(state.catalogue, state.results, run)
     secrets = [*state.target.secrets, *state.redactor.secrets]
-    paths = write_report(readiness, state.reports_root, state.run_id, secrets=secrets)
-    (paths.run_dir / "results.json").write_text(
+    # The raw results go in first, so a `latest` that is a copy (no symlinks) has them too.
+    state.run_dir.mkdir(parents=True, exist_ok=True)
+    (state.run_dir / "results.json").write_text(
         state.redactor.text(json.dumps([r.to_dict() for r in state.results], indent=1, sort_keys=True)),
         encoding="utf-8",
     )
+    write_report(readiness, state.reports_root, state.run_id, secrets=secrets)

@@ -151,7 +151,7 @@ class Outbox:
                 row["payload"] = json.loads(row["payload"])
                 row["schedule"] = json.loads(row["schedule"])
                 acur = self._store.connection.execute(
-                    "SELECT number, at, status_code, error, duration_ms FROM attempts"
+                    "SELECT number, at, status_code, error, duration_ms, response_body FROM attempts"
                     " WHERE delivery_id = ? ORDER BY number",
                     (row["id"],),
                 )
