@@ -1,0 +1,318 @@
+"""The browser shopper: Chromium (Debian's, through Playwright) fills and clicks the pages like a person.
+
+The merchant's return URL is intercepted inside the browser (Chromium's DevTools Fetch domain) and answered
+with a tiny page, so the journey ends there without the merchant having to exist. Screenshots are taken when a
+page arrives (before anything is typed) and after the outcome with every input masked, so none can show a card
+number.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import itertools
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from paycert.redaction import redact_url
+from paycert.shopper.driver import (
+    Card,
+    ChallengeSpec,
+    PageSpec,
+    ShopperOutcome,
+    field_selector,
+    template_value,
+)
+from paycert.shopper.errors import ShopperError
+from paycert.shopper.journey import Action, Journey
+from paycert.shopper.urls import is_return, return_query
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, Request, Response
+
+DEFAULT_MAX_STEPS = 10
+CHROMIUM = "/usr/bin/chromium"
+# Flags for a headless Chromium in a container: no sandbox (no user namespaces), no GPU, and no background
+# traffic to Google's update and sync services (the machine may be offline).
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+# What a form submits with when no selector names the button (the HTTP driver's `Element.is_button`).
+_ANY_SUBMIT = "button:not([type]), button[type=submit], input[type=submit], input[type=image]"
+_RETURNED = "<!doctype html><title>Returned to the merchant</title><h1>Returned to the merchant</h1><p>{}</p>"
+
+
+class BrowserShopper:
+    """`ShopperDriver` on Chromium. One browser per driver, started on first use and closed by `close()`;
+    each journey runs in a fresh browser context (no cookies from the previous one). Like Playwright's sync
+    API, a driver is used from the thread that created it. A journey fills at most `max_steps` pages (the
+    browser bounds redirect chains itself).
+
+    `ca_file`: the CA of a sandbox served over HTTPS with a self-signed chain. Chromium reads trust anchors
+    only from the system's NSS database, not from a file, so when a CA file is given (the target says it trusts
+    that CA) certificate errors are ignored for the journey instead. Without it, TLS is verified as usual.
+    """
+
+    def __init__(
+        self,
+        screenshot_dir: Path | None = None,
+        *,
+        executable_path: str = CHROMIUM,
+        headless: bool = True,
+        ca_file: Path | None = None,
+        timeout: float = 10.0,
+        max_steps: int = DEFAULT_MAX_STEPS,
+        viewport: tuple[int, int] = (1280, 720),
+    ) -> None:
+        self.viewport = viewport
+        self.screenshot_dir = screenshot_dir
+        self.executable_path = executable_path
+        self.headless = headless
+        self.ca_file = ca_file
+        self.timeout_ms = timeout * 1000
+        self.max_steps = max_steps
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._journeys = itertools.count(1)
+
+    def _ensure_browser(self) -> Browser:
+        if self._browser is None:
+            from playwright.sync_api import Error
+
+            args = list(CHROMIUM_ARGS) if self.headless else [a for a in CHROMIUM_ARGS if a != "--headless"]
+            self._playwright = _acquire_playwright()
+            try:
+                self._browser = self._playwright.chromium.launch(
+                    executable_path=self.executable_path, headless=self.headless, args=args
+                )
+            except Error as exc:
+                self.close()
+                raise ShopperError(
+                    f"cannot start Chromium at {self.executable_path}: {_first_line(exc)}"
+                ) from None
+        return self._browser
+
+    def pay(
+        self,
+        entry_url: str,
+        card: Card,
+        page: PageSpec,
+        *,
+        challenge: ChallengeSpec | None = None,
+        password: str | None = None,
+        cancel_challenge: bool = False,
+        return_prefix: str,
+    ) -> ShopperOutcome:
+        journey = Journey(page, challenge, password, cancel_challenge=cancel_challenge, card=card)
+        return self._walk(entry_url, journey, return_prefix)
+
+    def cancel(self, entry_url: str, page: PageSpec, *, return_prefix: str) -> ShopperOutcome:
+        return self._walk(entry_url, Journey(page, cancel_payment=True), return_prefix)
+
+    def _walk(self, entry_url: str, journey: Journey, return_prefix: str) -> ShopperOutcome:
+        from playwright.sync_api import Error
+
+        number = next(self._journeys)
+        context = self._ensure_browser().new_context(
+            ignore_https_errors=self.ca_file is not None,
+            viewport={"width": self.viewport[0], "height": self.viewport[1]},
+        )
+        context.set_default_timeout(self.timeout_ms)
+        pages: list[str] = []
+        shots: list[Path] = []
+
+        try:
+            page = context.new_page()
+
+            def navigated(request: Request) -> None:
+                if request.is_navigation_request() and request.frame == page.main_frame:
+                    pages.append(journey.redact(request.url))
+
+            page.on("request", navigated)
+            _answer_returns(context, page, return_prefix)
+            try:
+                response = page.goto(entry_url, wait_until="load")
+                step = 0
+                while True:
+                    step += 1
+                    if is_return(page.url, return_prefix):
+                        shots += self._shoot(page, number, step, "return")
+                        return ShopperOutcome(
+                            page.url, return_query(page.url), pages, journey.challenged, shots, landed=True
+                        )
+                    if step > self.max_steps:
+                        raise ShopperError(
+                            f"no return to {journey.redact(return_prefix)} within {self.max_steps} steps "
+                            f"(last: {journey.redact(page.url)})"
+                        )
+                    _check(response, journey.redact(page.url))
+                    response = self._step(page, journey, number, step, shots)
+                    if response is None:
+                        shots += self._shoot(page, number, step, "outcome", mask=page.locator("input"))
+                        return ShopperOutcome(page.url, {}, pages, journey.challenged, shots, landed=False)
+            except Error as exc:
+                message = journey.redact_text(_first_line(exc))
+                raise ShopperError(f"{journey.redact(page.url)}: {message}") from None
+        finally:
+            context.close()
+
+    def _step(
+        self, page: Page, journey: Journey, number: int, step: int, shots: list[Path]
+    ) -> Response | None:
+        """Fill and submit what the journey asks for on this page; the response of the navigation it caused,
+        or None when the journey ends here."""
+        where = journey.redact(page.url)
+        spec = journey.challenge
+        challenge_form: Locator | None = None
+        if spec is not None:
+            field = field_selector(spec.password_field)
+            candidate = (
+                page.locator(spec.form) if spec.form else page.locator("form", has=page.locator(field))
+            )
+            if candidate.first.locator(field).count() > 0:
+                challenge_form = candidate.first
+        payment_form = page.locator(journey.page.form or "form").first
+        has_payment = payment_form.count() > 0
+        action = journey.next(where, has_challenge=challenge_form is not None, has_payment=has_payment)
+        if action is Action.STOP:
+            return None
+        shots += self._shoot(page, number, step, action.value)
+        if spec is not None and challenge_form is not None:
+            if action is Action.CHALLENGE_CANCEL:
+                return _click(page, challenge_form, str(spec.cancel), where)
+            password_input = challenge_form.locator(field_selector(spec.password_field)).first
+            password_input.fill(journey.password or "")
+            return _click(page, challenge_form, spec.submit, where)
+        if action is Action.CANCEL:
+            return _click(page, payment_form, str(journey.page.cancel), where)
+        card = journey.card
+        if card is None:
+            raise ShopperError("paying needs a card")
+        missing = [
+            name for name in journey.page.fields if payment_form.locator(field_selector(name)).count() == 0
+        ]
+        if missing:
+            raise ShopperError(f"{where}: the payment form has no input named {', '.join(sorted(missing))}")
+        for name, template in journey.page.fields.items():
+            _fill(payment_form.locator(field_selector(name)).first, template_value(template, card))
+        return _click(page, payment_form, journey.page.submit, where)
+
+    def _shoot(
+        self, page: Page, number: int, step: int, label: str, mask: Locator | None = None
+    ) -> list[Path]:
+        if self.screenshot_dir is None:
+            return []
+        self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+        path = self.screenshot_dir / f"journey-{number:03d}-step-{step:02d}-{label}.png"
+        page.screenshot(path=path, full_page=True, mask=[mask] if mask is not None else [])
+        return [path]
+
+    def close(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+            self._browser = None
+        if self._playwright is not None:
+            _release_playwright()
+            self._playwright = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+# Playwright's sync API runs one driver per thread, and a second `sync_playwright()` in the same thread fails;
+# drivers created in one thread (a session-wide one and a test's own) share it, each with its own browser.
+_local = threading.local()
+
+
+def _acquire_playwright() -> Playwright:
+    from playwright.sync_api import sync_playwright
+
+    if getattr(_local, "users", 0) == 0:
+        _local.playwright = sync_playwright().start()
+        _local.users = 0
+    _local.users += 1
+    playwright: Playwright = _local.playwright
+    return playwright
+
+
+def _release_playwright() -> None:
+    _local.users -= 1
+    if _local.users == 0:
+        _local.playwright.stop()
+        _local.playwright = None
+
+
+def _answer_returns(context: BrowserContext, page: Page, return_prefix: str) -> None:
+    """Answer navigations to the merchant's return URL inside the browser, so none leaves it.
+
+    Playwright's `route()` does not see the hops of a redirect chain (microsoft/playwright#3993, by design),
+    and the return URL is always reached by a redirect; Chromium's own Fetch domain pauses those requests too.
+    """
+    cdp = context.new_cdp_session(page)
+
+    def paused(event: dict[str, Any]) -> None:
+        body = _RETURNED.format(html.escape(redact_url(event["request"]["url"]))).encode()
+        cdp.send(
+            "Fetch.fulfillRequest",
+            {
+                "requestId": event["requestId"],
+                "responseCode": 200,
+                "responseHeaders": [{"name": "content-type", "value": "text/html; charset=utf-8"}],
+                "body": base64.b64encode(body).decode(),
+            },
+        )
+
+    cdp.on("Fetch.requestPaused", paused)
+    # Fetch URL patterns know `*` and `?` as wildcards; a backslash escapes them.
+    pattern = "".join(f"\\{char}" if char in "*?\\" else char for char in return_prefix) + "*"
+    cdp.send("Fetch.enable", {"patterns": [{"urlPattern": pattern, "requestStage": "Request"}]})
+
+
+def _fill(field: Locator, value: str) -> None:
+    # A select is chosen, a checkbox ticked, anything else typed, the way a person would.
+    tag = str(field.evaluate("e => e.tagName + ':' + (e.type || '')")).lower()
+    if tag.startswith("select"):
+        field.select_option(value)
+    elif tag in ("input:checkbox", "input:radio"):
+        field.check()
+    else:
+        field.fill(value)
+
+
+def _click(page: Page, form: Locator, selector: str | None, where: str) -> Response | None:
+    """Press a button of the form (or of the page: buttons may sit outside their form) and wait for the page
+    it leads to."""
+    if selector is None:
+        button = form.locator(_ANY_SUBMIT).first
+    else:
+        button = form.locator(selector).first
+        if button.count() == 0:
+            button = page.locator(selector).first
+    if button.count() == 0:
+        raise ShopperError(f"{where}: the form has no button matching {selector or 'a submit button'!r}")
+    # Where the button leads is the gateway's business, so wait for whatever navigation it starts.
+    with page.expect_navigation(wait_until="load") as navigation:
+        button.click()
+    return navigation.value
+
+
+def _check(response: Response | None, where: str) -> None:
+    if response is not None and response.status >= 400:
+        raise ShopperError(f"{where} answered HTTP {response.status}")
+
+
+def _first_line(exc: BaseException) -> str:
+    # Playwright's messages carry a multi-line call log; the first line says what went wrong.
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

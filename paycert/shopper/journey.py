@@ -1,0 +1,77 @@
+"""The shopper's decisions, shared by both drivers: which form to fill on the page in front of it.
+
+A driver looks at a page, tells the journey whether the challenge form and the payment form are there, and
+gets back what to do. Each form is submitted once: a gateway that shows the payment page again after paying
+(a decline) or the challenge again (a wrong password) ends the journey there, unlanded, for the checks to see.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from paycert.redaction import redact_text, redact_url
+from paycert.shopper.driver import Card, ChallengeSpec, PageSpec
+from paycert.shopper.errors import ShopperError
+
+
+class Action(enum.Enum):
+    PAY = "payment"  # fill the card fields and press the pay button
+    CANCEL = "cancel"  # press the hosted page's cancel button
+    CHALLENGE = "challenge"  # type the password and press submit
+    CHALLENGE_CANCEL = "challenge-cancel"  # press the challenge's cancel button
+    STOP = "stop"  # nothing left to do on this page: the journey ends unlanded
+
+
+@dataclass
+class Journey:
+    page: PageSpec
+    challenge: ChallengeSpec | None = None
+    password: str | None = None
+    cancel_payment: bool = False
+    cancel_challenge: bool = False
+    card: Card | None = None
+    paid: bool = False
+    challenged: bool = False
+    answered: bool = False
+
+    def secrets(self) -> list[str]:
+        """What this journey types that no evidence may show."""
+        typed = (*(self.card.secrets() if self.card else ()), self.password or "")
+        return [value for value in typed if value]
+
+    def redact(self, url: str) -> str:
+        """The URL as evidence may show it: paycert's redaction, told what this journey types."""
+        return redact_url(url, self.secrets())
+
+    def redact_text(self, text: str) -> str:
+        return redact_text(text, self.secrets())
+
+    def next(self, where: str, *, has_challenge: bool, has_payment: bool) -> Action:
+        """What to do on the page at `where` (a redacted URL, for messages)."""
+        if has_challenge and self.challenge is not None:
+            self.challenged = True
+            if self.answered:
+                return Action.STOP
+            self.answered = True
+            if self.cancel_challenge:
+                if self.challenge.cancel is None:
+                    raise ShopperError(
+                        "asked to cancel the challenge, but the profile names no cancel button"
+                    )
+                return Action.CHALLENGE_CANCEL
+            if self.password is None:
+                raise ShopperError(f"{where}: a challenge page appeared and no password was given")
+            return Action.CHALLENGE
+        if self.paid or self.page.kind == "direct":
+            return Action.STOP
+        if not has_payment:
+            raise ShopperError(f"{where}: no payment form matching {self.page.form or 'form'!r}")
+        self.paid = True
+        if self.cancel_payment:
+            if self.page.cancel is None:
+                raise ShopperError(
+                    "asked to cancel, but the profile names no cancel button on the hosted page"
+                )
+            return Action.CANCEL
+        return Action.PAY

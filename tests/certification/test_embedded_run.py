@@ -1,0 +1,92 @@
+"""`paycert run` with no target certifies the embedded sandbox: GO, every gateway, nothing leaked."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from paycert.redaction import find_leaks
+from paycert.sandbox.gateways import GATEWAYS
+from tests.certification.runs import Run, paycert
+
+pytestmark = pytest.mark.slow
+
+# What must never reach an artifact, beyond the credentials: the sandbox's test card numbers, CVVs in
+# their fields, the 3-D Secure password, webhook secrets, tokens.
+CARD_NUMBERS = [
+    "4111111111111111",
+    "5555555555554444",
+    "378282246310005",
+    "5549110920049586",
+    "370000000000002",
+    "4000000000000002",
+    "4000000000009995",
+]
+FORBIDDEN_PATTERNS = [
+    re.compile(r"whsec_[0-9A-Za-z+/=]{8,}"),  # webhook secrets
+    re.compile(r"eyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}"),  # JWT-shaped tokens (txservices authtoken)
+    re.compile(r"password1"),  # the 3-D Secure password
+    re.compile(r'"(?:cvv|card\.cvv|csc)"\s*:\s*"\d{3,4}"'),
+    re.compile(r"(?:cvv|card\.cvv)=\d{3,4}"),
+]
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    return paycert("run", report_dir=tmp_path_factory.mktemp("reports"))
+
+
+def test_the_embedded_sandbox_is_certified_go(embedded: Run) -> None:
+    assert embedded.code == 0, embedded.stderr[-2000:]
+    assert embedded.readiness["verdict"] == "GO"
+    assert embedded.with_status("fail") == set()
+    assert embedded.with_status("not_evaluated") == set()
+
+
+def test_every_gateway_is_covered_and_every_not_applicable_says_why(embedded: Run) -> None:
+    document = embedded.readiness
+    assert {g["id"] for g in document["run"]["gateways"]} == {"gustaffo", "txservices", "paylican"}
+    for criterion in document["criteria"]:
+        for gateway, cell in criterion["gateways"].items():
+            assert cell["status"] in ("pass", "not_applicable"), (criterion["id"], gateway, cell)
+            if cell["status"] == "not_applicable":
+                assert len(cell["reason"]) > 10, f"{criterion['id']} on {gateway} is n/a without a reason"
+    paylican_3ds = next(c for c in document["criteria"] if c["id"] == "PAY-3DS")["gateways"]["paylican"]
+    assert "3-D Secure" in paylican_3ds["reason"]
+
+
+def test_the_report_carries_evidence_with_curl_lines(embedded: Run) -> None:
+    success = next(c for c in embedded.readiness["criteria"] if c["id"] == "PAY-SUCCESS")
+    evidence = [e for t in success["gateways"]["gustaffo"]["tests"] for e in t["evidence"]]
+    exchanges = [e for e in evidence if e["kind"] == "exchange"]
+    assert any(e["curl"].startswith("curl ") for e in exchanges)
+    assert any(e["kind"] == "webhook" for e in evidence), "the completion webhook is not in the evidence"
+    html = (embedded.run_dir / "readiness.html").read_text()
+    assert "GO" in html
+    assert "PAY-SUCCESS" in html
+
+
+def test_no_artifact_holds_a_card_number_cvv_password_secret_or_token(embedded: Run) -> None:
+    secrets = [
+        v
+        for g in GATEWAYS
+        for k, v in g.CREDENTIALS.items()
+        if k not in {"member_id", "terminal_id", "partner_id", "client_id"}
+    ]
+    files = [p for p in embedded.run_dir.rglob("*") if p.is_file() and p.suffix in {".json", ".html", ".xml"}]
+    assert {p.name for p in files} >= {"readiness.json", "readiness.html", "junit.xml", "results.json"}
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        leaks = find_leaks(text, [*secrets, *CARD_NUMBERS])
+        assert not leaks, f"{path.name}: {leaks[:3]}"
+        for pattern in FORBIDDEN_PATTERNS:
+            assert not pattern.search(text), f"{path.name} holds {pattern.pattern!r}"
+
+
+def test_the_scan_itself_catches_a_planted_leak(tmp_path: Path) -> None:
+    # The scanner must be able to fail: a report with a card number and a webhook secret in it is caught.
+    planted = '{"cardNumber": "4111111111111111", "secret": "whsec_abcdef0123456789"}'
+    assert find_leaks(planted, CARD_NUMBERS)
+    assert any(p.search(planted) for p in FORBIDDEN_PATTERNS)

@@ -1,0 +1,184 @@
+"""Targets: a separately started sandbox certifies the same; bad input exits 2 with one line, never GO."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+
+from paycert.cli.sandbox_cmd import env_name
+from paycert.sandbox import SandboxConfig, SandboxServer
+from paycert.sandbox.gateways import GATEWAYS
+from tests.certification.runs import Run, paycert
+
+pytestmark = pytest.mark.slow
+
+
+def sandbox_target(base_url: str, ca_file: Path | None = None) -> tuple[dict[str, object], dict[str, str]]:
+    """A target file's content for a sandbox at `base_url`, and the environment holding its credentials."""
+    gateways: dict[str, object] = {}
+    env: dict[str, str] = {}
+    for module in GATEWAYS:
+        gid = module.PREFIX.strip("/")
+        names = {}
+        for credential, value in module.CREDENTIALS.items():
+            names[credential] = env_name(gid, credential)
+            env[env_name(gid, credential)] = value
+        entry: dict[str, object] = {
+            "base_url": f"{base_url}{module.PREFIX}",
+            "credentials": names,
+            "control_url": f"{base_url}/_sandbox",
+        }
+        if ca_file:
+            entry["ca_file"] = str(ca_file)
+        gateways[gid] = entry
+    return {"name": "a sandbox started separately", "gateways": gateways}, env
+
+
+def write(path: Path, content: object) -> Path:
+    path.write_text(yaml.safe_dump(content), encoding="utf-8")
+    return path
+
+
+def assert_cannot_run(run: Run, words: str) -> None:
+    assert run.code == 2, f"exit {run.code}: {run.stderr[-1500:]}"
+    assert "Traceback" not in run.stderr
+    assert words in run.last_stderr_line(), run.last_stderr_line()
+    assert run.readiness["verdict"] == "NO-GO"
+    assert run.with_status("pass") == set()
+
+
+@pytest.fixture
+def started_sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
+    with SandboxServer(SandboxConfig(tmp_path / "sandbox")) as server:
+        yield server
+
+
+def test_a_target_file_pointing_at_a_separately_started_sandbox_is_certified_go(
+    started_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    content, env = sandbox_target(started_sandbox.base_url)
+    target = write(tmp_path / "target.yaml", content)
+
+    run = paycert("run", "--target", str(target), report_dir=tmp_path / "reports", env=env)
+
+    assert run.code == 0, run.stderr[-2000:]
+    assert run.readiness["verdict"] == "GO"
+    assert run.readiness["run"]["target"] == "a sandbox started separately"
+
+
+def test_the_sandbox_over_real_tls_is_certified_go(tmp_path: Path) -> None:
+    with SandboxServer(SandboxConfig(tmp_path / "sandbox"), tls=True) as server:
+        content, env = sandbox_target(server.base_url, server.ca_file)
+        target = write(tmp_path / "target.yaml", content)
+        run = paycert(
+            "run", "--target", str(target), "--suite", "scenarios", report_dir=tmp_path / "r", env=env
+        )
+
+    assert server.base_url.startswith("https://")
+    assert run.code == 0, run.stderr[-2000:]
+
+
+def test_an_untrusted_certificate_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    with SandboxServer(SandboxConfig(tmp_path / "sandbox"), tls=True) as server:
+        content, env = sandbox_target(server.base_url)  # no ca_file: the sandbox's CA is not trusted
+        target = write(tmp_path / "target.yaml", content)
+        run = paycert(
+            "run", "--target", str(target), "--suite", "scenarios", report_dir=tmp_path / "r", env=env
+        )
+
+    assert_cannot_run(run, "not trusted")
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_closed_port_exits_2_with_a_one_line_reason_and_a_not_evaluated_report(tmp_path: Path) -> None:
+    content, env = sandbox_target(f"http://127.0.0.1:{closed_port()}")
+    target = write(tmp_path / "target.yaml", content)
+
+    run = paycert("run", "--target", str(target), report_dir=tmp_path / "reports", env=env)
+
+    assert_cannot_run(run, "connection refused")
+    assert run.with_status("not_evaluated") == set(run.statuses())
+    html = (run.run_dir / "readiness.html").read_text()
+    assert "not evaluated" in html.lower()
+
+
+class GarbageHandler(BaseHTTPRequestHandler):
+    """A 'gateway' that answers everything with 200 and a body that is not what any spec says."""
+
+    def _garbage(self) -> None:
+        body = b"<html>\x00\xff not json {{{"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = _garbage
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_garbage_answers_are_never_a_go(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), GarbageHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        content, env = sandbox_target(f"http://127.0.0.1:{server.server_address[1]}")
+        target = write(tmp_path / "target.yaml", content)
+        run = paycert(
+            "run", "--target", str(target), "--suite", "scenarios", report_dir=tmp_path / "r", env=env
+        )
+    finally:
+        server.shutdown()
+
+    assert run.code == 2, run.stderr[-1500:]
+    assert "Traceback" not in run.stderr
+    assert run.readiness["verdict"] == "NO-GO"
+    assert run.with_status("pass") <= {"PAY-AMOUNT"} or run.with_status("pass") == set()
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (None, "does not exist"),
+        ("gateways: [unclosed", "not valid YAML"),
+        ({"gateways": {"gustaffo": {"base_url": "ftp://nope"}}}, "invalid at gateways/gustaffo/base_url"),
+        ({"gateways": {"acme": {"base_url": "http://127.0.0.1:1", "profile": "acme"}}}, "no profile 'acme'"),
+        (
+            {
+                "gateways": {
+                    "gustaffo": {
+                        "base_url": "http://127.0.0.1:1",
+                        "credentials": {
+                            "client_id": "PAYCERT_TEST_UNSET_A",
+                            "client_secret": "PAYCERT_TEST_UNSET_B",
+                        },
+                    }
+                }
+            },
+            "PAYCERT_TEST_UNSET_A",
+        ),
+    ],
+    ids=["missing file", "broken yaml", "schema", "unknown profile", "unset credential"],
+)
+def test_a_bad_target_file_exits_2_with_one_line(content: object, words: str, tmp_path: Path) -> None:
+    target = tmp_path / "target.yaml"
+    if isinstance(content, str):
+        target.write_text(content)
+    elif content is not None:
+        write(target, content)
+
+    run = paycert("run", "--target", str(target), report_dir=tmp_path / "reports")
+
+    assert_cannot_run(run, words)
