@@ -40,7 +40,9 @@ class ProgressLines:
         if report.outcome == "failed" and report.when != "call":
             mark = "[yellow]err [/yellow]"
         self.console.print(
-            f"  {mark}  {criteria:16} {name}  [dim]{report.duration:.1f}s[/dim]", highlight=False, soft_wrap=True
+            f"  {mark}  {criteria:16} {name}  [dim]{report.duration:.1f}s[/dim]",
+            highlight=False,
+            soft_wrap=True,
         )
 
 

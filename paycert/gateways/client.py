@@ -90,6 +90,7 @@ class GatewayClient:
         self._token_expires: float = 0.0
         self._now = clock
         self.context_extra: dict[str, Any] = {}
+        self.created: list[Payment] = []  # live targets: undone at the end of the run
 
     @property
     def id(self) -> str:
@@ -142,6 +143,9 @@ class GatewayClient:
 
     def format_amount(self, amount: Decimal | str | float) -> Any:
         value = Decimal(str(amount))
+        cap = self.profile.raw.get("live", {}).get("max_amount")
+        if self.target.is_live and cap is not None and value > Decimal(str(cap)):
+            value = Decimal(str(cap))  # live runs never move more than the profile's cap
         decimals = int(self.profile.amounts.get("decimals", 2))
         quantized = (
             value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP) if decimals else value
@@ -333,7 +337,30 @@ class GatewayClient:
             redirect_url=result.get("redirect_url"),
         )
         self._observe(payment, result.get("status"))
+        if self.target.is_live:
+            self.created.append(payment)
         return payment
+
+    def undo_live_payments(self) -> list[str]:
+        """Refund what completed and void what is only authorized; returns what could not be undone."""
+        problems = []
+        for payment in self.created:
+            try:
+                state = self.state_of(payment)
+                undo = (
+                    {PaymentState.COMPLETED: "refund", PaymentState.AUTHORIZED: "void"}.get(state)
+                    if state
+                    else None
+                )
+                if undo and self.offers(undo):
+                    result = self.follow_up(undo, payment, payment.amount if undo == "refund" else None)
+                    if not result.ok:
+                        problems.append(
+                            f"{self.id}: could not {undo} live payment {payment.id} (HTTP {result.status})"
+                        )
+            except PaycertError as exc:
+                problems.append(f"{self.id}: could not undo live payment {payment.id}: {exc}")
+        return problems
 
     def refresh(self, payment: Payment) -> ApiResult:
         """Read the payment back through the status API and update what we know of it."""

@@ -50,7 +50,15 @@ def sink(paycert_run: RunState) -> WebhookSink:
 
 @pytest.fixture
 def checkout(paycert_run: RunState, gateway: GatewayClient, sink: WebhookSink) -> Checkout:
-    """Create payments and play the shopper on this gateway."""
+    """Create payments and play the shopper on this gateway.
+
+    Against a live gateway this moves money: such tests are not evaluated unless the run allows live writes.
+    """
+    if gateway.target.is_live and not paycert_run.allow_live_writes:
+        pytest.skip(
+            f"{NOT_EVALUATED_PREFIX}{gateway.id} is live and this scenario moves money; "
+            "run with --allow-live-writes (amounts capped, everything refunded or voided)"
+        )
     return Checkout(gateway, paycert_run.shopper_driver(), sink, gateway.context_extra["webhook_url"])
 
 

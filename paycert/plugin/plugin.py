@@ -59,6 +59,9 @@ def pytest_configure(config: pytest.Config) -> None:
         seed=config.getoption("--paycert-seed"),
         selection=config.getoption("--paycert-selection") or "",
     )
+    config.stash[RUN_STATE].allow_live_writes = bool(config.getoption("--paycert-allow-live-writes")) or (
+        target.allow_live_writes
+    )
 
 
 def _state(config: pytest.Config) -> RunState | None:

@@ -40,6 +40,7 @@ class RunState:
     webhooks_ready: dict[str, str] = field(default_factory=dict)
     sink: WebhookSink | None = None
     shopper: ShopperDriver | None = None
+    allow_live_writes: bool = False
 
     @classmethod
     def create(
@@ -111,6 +112,9 @@ class RunState:
 
     def close(self) -> None:
         for client in self.clients.values():
+            if client.target.is_live:
+                for problem in client.undo_live_payments():
+                    self.harness_error(problem)
             client.close()
         if self.shopper is not None:
             self.shopper.close()

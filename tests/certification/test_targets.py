@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -182,3 +183,39 @@ def test_a_bad_target_file_exits_2_with_one_line(content: object, words: str, tm
     run = paycert("run", "--target", str(target), report_dir=tmp_path / "reports")
 
     assert_cannot_run(run, words)
+
+
+def test_a_live_target_moves_no_money_unless_allowed_and_undoes_what_it_created(
+    started_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    content, env = sandbox_target(started_sandbox.base_url)
+    gateways = content["gateways"]
+    assert isinstance(gateways, dict)
+    live = {
+        "name": "live gustaffo",
+        "gateways": {"gustaffo": {**gateways["gustaffo"], "environment": "live"}},
+    }
+    target = write(tmp_path / "live.yaml", live)
+
+    guarded = paycert("run", "--target", str(target), "-c", "PAY-SUCCESS", report_dir=tmp_path / "a", env=env)
+    allowed = paycert(
+        "run",
+        "--target",
+        str(target),
+        "-c",
+        "PAY-SUCCESS",
+        "--allow-live-writes",
+        report_dir=tmp_path / "b",
+        env=env,
+    )
+
+    assert guarded.code == 1
+    assert guarded.with_status("not_evaluated") == {"PAY-SUCCESS"}
+    cell = guarded.readiness["criteria"][0]["gateways"]["gustaffo"]
+    assert "--allow-live-writes" in cell["reason"]
+    assert allowed.code == 0, allowed.stderr[-1500:]
+    # Whatever the allowed run paid, it refunded: the sandbox's outbox holds a refund for every completion.
+    outbox = httpx.get(f"{started_sandbox.base_url}/_sandbox/outbox", params={"gateway": "gustaffo"}).json()
+    events = [d["event_type"] for d in outbox]
+    assert events.count("payment.completed") >= 1
+    assert events.count("payment.refunded") == events.count("payment.completed")

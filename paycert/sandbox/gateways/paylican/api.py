@@ -25,8 +25,9 @@ def _id_field(state: SandboxState) -> str:
 
 
 def _reported_status(state: SandboxState, status: str) -> str:
-    # Fault `wrong-status`: a declined or cancelled invoice reads as paid.
-    if state.faults.active("wrong-status") and status in {invoices.FAILED, invoices.REJECTED}:
+    # Fault `wrong-status`: a declined invoice (card refused) reads as paid. Cancelled (REJECTED) and
+    # EXPIRED invoices still read true: they belong to other criteria.
+    if state.faults.active("wrong-status") and status == invoices.FAILED:
         return invoices.PAID
     return status
 

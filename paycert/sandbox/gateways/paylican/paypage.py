@@ -43,6 +43,10 @@ def _form_page(
 
 
 def _cancel(state: SandboxState, invoice: dict[str, Any]) -> Response:
+    if state.faults.active("cancel-ignored"):
+        # The fault: the shopper goes back to the merchant as after a cancel, but the invoice stays UNPAID
+        # and no invoice.payment_rejected webhook is sent; only the 30-minute expiry will end it.
+        return RedirectResponse(invoice["redirectionUrl"], status_code=303)
     invoice = invoices.save(
         state.store,
         {

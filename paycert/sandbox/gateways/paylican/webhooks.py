@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from paycert.sandbox.clock import TestClock
+from paycert.sandbox.faults import Faults
 from paycert.sandbox.gateways.paylican import invoices
 from paycert.sandbox.gateways.paylican.timefmt import zoned
 from paycert.sandbox.outbox import Attempt, Rendered, Renderer
@@ -32,9 +33,14 @@ _ENDPOINT_KIND = "paylican.webhook-endpoint"
 _FULL_DATA = {INITIATED, EXECUTED}
 
 
-def renderer(clock: TestClock) -> Renderer:
+def renderer(clock: TestClock, faults: Faults) -> Renderer:
+    # Fault `webhook-drift`: `createdAt`, required by specs/paylican/schemas/webhook.json, is left out.
+    drift = faults.active("webhook-drift")
+
     def render(payload: dict[str, Any], attempt: Attempt) -> Rendered:
         body = {**payload, "createdAt": zoned(clock.now()), "pendingWebhooks": attempt.remaining_after}
+        if drift:
+            del body["createdAt"]
         return Rendered(
             body=json.dumps(body, sort_keys=True).encode(),
             headers={"Content-Type": "application/json", "User-Agent": "Paylican-Webhooks (paycert sandbox)"},

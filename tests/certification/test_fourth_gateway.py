@@ -1,0 +1,205 @@
+"""A gateway is data: Quetzal Pay, which paycert does not ship, is certified from its profile and spec alone.
+
+`paycert run --target FILE` certifies a correct Quetzal GO, and turns exactly the right criterion red when
+Quetzal signs its webhooks with the wrong secret (WH-SIGNATURE) or settles the decline card (PAY-DECLINED).
+The three runs are real subprocesses against real Quetzal servers on loopback, started at once to save time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.fourth_gateway.app import QuetzalServer
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+PROFILE = REPO / "tests" / "fourth_gateway" / "profile.yaml"
+RUN_TIMEOUT_SECONDS = 300
+# Credential name (as the profile lists them) -> the environment variable the target names for it.
+ENV_NAMES = {
+    "merchant_id": "PAYCERT_QUETZAL_MERCHANT_ID",
+    "api_secret": "PAYCERT_QUETZAL_API_SECRET",
+    "webhook_secret": "PAYCERT_QUETZAL_WEBHOOK_SECRET",
+}
+FAULTS: dict[str, dict[str, bool]] = {
+    "correct": {},
+    "signs_wrongly": {"signs_wrongly": True},
+    "decline_is_success": {"decline_is_success": True},
+}
+
+
+@dataclass(frozen=True)
+class Certification:
+    """One finished `paycert run` against one Quetzal server."""
+
+    code: int
+    stderr: str
+    readiness: dict[str, Any]
+
+    def statuses(self) -> dict[str, str]:
+        return {c["id"]: c["status"] for c in self.readiness["criteria"]}
+
+    def failing(self) -> set[str]:
+        return {
+            cid for cid, status in self.statuses().items() if status != "pass" and status != "not_applicable"
+        }
+
+    def cell(self, criterion: str) -> dict[str, Any]:
+        found = next(c for c in self.readiness["criteria"] if c["id"] == criterion)
+        cell: dict[str, Any] = found["gateways"]["quetzal"]
+        return cell
+
+    def explain(self) -> str:
+        """What to show when an assertion fails: the exit code, the end of stderr and every non-pass."""
+        reds = {cid: self.cell(cid).get("reason", "") for cid in sorted(self.failing())}
+        return f"exit {self.code}; not passed: {reds}; stderr: {self.stderr[-1500:]}"
+
+
+def _write_target(directory: Path, server: QuetzalServer) -> Path:
+    target = {
+        "name": "Quetzal Pay, a gateway paycert does not ship",
+        "gateways": {
+            "quetzal": {
+                "profile": str(PROFILE),
+                "base_url": server.base_url,
+                "environment": "sandbox",
+                "credentials": ENV_NAMES,
+            }
+        },
+        "webhooks": {"bind": "127.0.0.1:0"},
+    }
+    path = directory / "quetzal.yaml"
+    path.write_text(yaml.safe_dump(target, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _readiness(report_dir: Path) -> dict[str, Any]:
+    found = {p.resolve() for p in report_dir.glob("*/readiness.json")}
+    assert len(found) == 1, f"expected one run's readiness.json under {report_dir}, found {sorted(found)}"
+    document: dict[str, Any] = json.loads(found.pop().read_text(encoding="utf-8"))
+    return document
+
+
+@pytest.fixture(scope="module")
+def certifications(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Certification]]:
+    """Certify a correct and two faulty Quetzal servers, the three runs side by side."""
+    servers = {name: QuetzalServer(**faults).start() for name, faults in FAULTS.items()}
+    runs: dict[str, tuple[subprocess.Popen[str], Path]] = {}
+    try:
+        for name, server in servers.items():
+            work = tmp_path_factory.mktemp(f"quetzal-{name}")
+            env = {**os.environ, **{ENV_NAMES[k]: v for k, v in server.credentials.items()}}
+            env.pop("PAYCERT_TARGET", None)
+            target = _write_target(work, server)
+            report_dir = work / "reports"
+            command = [
+                sys.executable,
+                "-m",
+                "paycert",
+                "run",
+                "--target",
+                str(target),
+                "--report-dir",
+                str(report_dir),
+            ]
+            process = subprocess.Popen(
+                command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            runs[name] = (process, report_dir)
+        deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
+        results: dict[str, Certification] = {}
+        for name, (process, report_dir) in runs.items():
+            try:
+                _, stderr = process.communicate(timeout=max(deadline - time.monotonic(), 1))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+                pytest.fail(f"paycert run against Quetzal ({name}) took more than {RUN_TIMEOUT_SECONDS} s")
+            results[name] = Certification(process.returncode, stderr, _readiness(report_dir))
+        yield results
+    finally:
+        for process, _ in runs.values():
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+        for server in servers.values():
+            server.stop()
+
+
+def test_a_correct_quetzal_is_certified_go_from_its_profile_alone(
+    certifications: dict[str, Certification],
+) -> None:
+    run = certifications["correct"]
+
+    assert run.code == 0, run.explain()
+    assert run.readiness["verdict"] == "GO", run.explain()
+    assert run.failing() == set(), run.explain()
+    assert [g["id"] for g in run.readiness["run"]["gateways"]] == ["quetzal"]
+    assert run.cell("PAY-3DS")["status"] == "not_applicable"
+    assert "3-D Secure" in run.cell("PAY-3DS")["reason"]
+
+
+def test_what_quetzal_offers_is_evaluated_and_passes(certifications: dict[str, Certification]) -> None:
+    statuses = certifications["correct"].statuses()
+
+    # Not applicable only where Quetzal really has nothing to certify: the rest must have been exercised.
+    offered = {
+        "AUTH-CREDENTIALS",
+        "PAY-SUCCESS",
+        "PAY-DECLINED",
+        "PAY-CANCEL",
+        "PAY-AMOUNT",
+        "OPS-REFUND",
+        "WH-SIGNATURE",
+        "WH-SCHEMA",
+        "WH-RETRY",
+        "WH-DUPLICATES",
+        "WH-LATENCY",
+    }
+    assert {cid: statuses.get(cid) for cid in offered} == dict.fromkeys(offered, "pass")
+    for absent in ("OPS-CAPTURE", "OPS-VOID", "OPS-RECURRING", "OPS-TOKEN", "OPS-PAYOUT"):
+        assert statuses.get(absent) == "not_applicable", absent
+
+
+def test_webhooks_signed_with_another_secret_fail_only_the_signature_criterion(
+    certifications: dict[str, Certification],
+) -> None:
+    run = certifications["signs_wrongly"]
+
+    assert run.code == 1, run.explain()
+    assert run.readiness["verdict"] == "NO-GO", run.explain()
+    assert run.failing() == {"WH-SIGNATURE"}, run.explain()
+    assert run.statuses()["WH-SIGNATURE"] == "fail"
+    assert "signature" in run.cell("WH-SIGNATURE")["reason"].lower()
+
+
+def test_a_decline_card_that_settles_fails_the_declined_criterion(
+    certifications: dict[str, Certification],
+) -> None:
+    run = certifications["decline_is_success"]
+
+    assert run.code == 1, run.explain()
+    assert run.readiness["verdict"] == "NO-GO", run.explain()
+    assert run.failing() == {"PAY-DECLINED"}, run.explain()
+    assert run.statuses()["PAY-DECLINED"] == "fail"
+
+
+def test_no_quetzal_secret_reaches_the_reports(certifications: dict[str, Certification]) -> None:
+    from tests.fourth_gateway.app import API_SECRET, WEBHOOK_SECRET
+
+    for name, run in certifications.items():
+        text = json.dumps(run.readiness)
+        for secret in (API_SECRET, WEBHOOK_SECRET, "4000000000000002", "4111111111111111"):
+            assert secret not in text, f"{name}: a secret or a full card number is in readiness.json"
