@@ -77,12 +77,12 @@ class GatewayClient:
         self, target: GatewayTarget, recorder: Recorder, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.target = target
-        self.profile = target.profile
+        self.profile = target.require_profile()
         self.recorder = recorder
         self.http = GatewayHttp(
             target.base_url,
             recorder,
-            spec=self.profile.spec,
+            spec=target.spec,
             timeout=target.timeout_seconds,
             ca_file=target.ca_file,
         )

@@ -25,6 +25,7 @@ def gateway(paycert_run: RunState, gateway_id: str) -> GatewayClient:
     """The client of the gateway this test runs against (tests are parametrized over the target's)."""
     if gateway_id in paycert_run.unreachable:
         pytest.skip(f"{NOT_EVALUATED_PREFIX}{paycert_run.unreachable[gateway_id]}")
+    paycert_run.target.gateways[gateway_id].require_profile()
     client = paycert_run.client(gateway_id)
     _prepare_webhooks(paycert_run, client)
     return client

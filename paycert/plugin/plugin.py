@@ -226,7 +226,7 @@ def _write(session: pytest.Session, state: RunState) -> None:
         gateways=tuple(
             GatewayInfo(
                 id=g.id,
-                title=g.profile.title,
+                title=g.title,
                 base_url=g.base_url,
                 environment="live" if g.is_live else "sandbox",
             )

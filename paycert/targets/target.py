@@ -12,9 +12,10 @@ from typing import Any
 import jsonschema
 import yaml
 
-from paycert.core.errors import TargetError
+from paycert.core.errors import NotApplicable, TargetError
 from paycert.targets.home import specs_dir
 from paycert.targets.profile import Profile, load_profile
+from paycert.targets.spec import ApiSpec
 
 
 @dataclass(frozen=True)
@@ -22,13 +23,32 @@ class GatewayTarget:
     """One gateway of a target, its profile loaded and its credentials read."""
 
     id: str
-    profile: Profile
+    profile: Profile | None
     base_url: str
     environment: str = "sandbox"
     credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
     ca_file: Path | None = None
     control_url: str | None = None
     timeout_seconds: float = 10.0
+    own_spec: ApiSpec | None = None  # a bring-your-own spec, for a gateway without a profile
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def spec(self) -> ApiSpec:
+        if self.profile is not None:
+            return self.profile.spec
+        assert self.own_spec is not None  # load_target guarantees one of them
+        return self.own_spec
+
+    @property
+    def title(self) -> str:
+        return self.profile.title if self.profile else self.spec.title
+
+    def require_profile(self) -> Profile:
+        """The profile, or NotApplicable for a spec-only gateway (only the contract suites apply to it)."""
+        if self.profile is None:
+            raise NotApplicable(f"{self.id} is given by its spec only; this suite needs a profile")
+        return self.profile
 
     @property
     def is_live(self) -> bool:
@@ -37,8 +57,10 @@ class GatewayTarget:
     @property
     def secrets(self) -> list[str]:
         """Every credential value but the public identifiers, for the redaction of everything written."""
-        public = set(self.profile.raw.get("public_credentials", []))
-        return [v for k, v in self.credentials.items() if v and k not in public]
+        public = set(self.profile.raw.get("public_credentials", [])) if self.profile else set()
+        return [v for k, v in self.credentials.items() if v and k not in public] + [
+            v for v in self.headers.values() if v
+        ]
 
 
 @dataclass(frozen=True)
@@ -109,10 +131,18 @@ def target_from_data(
         raise TargetError(f"{where} is invalid at {at}: {errors[0].message}")
     gateways: dict[str, GatewayTarget] = {}
     for gid, entry in raw["gateways"].items():
-        profile = load_profile(entry.get("profile", gid), relative_to=base_dir)
+        profile: Profile | None = None
+        own_spec: ApiSpec | None = None
+        if "spec" in entry:
+            ref = str(entry["spec"])
+            own_spec = ApiSpec.from_location(
+                ref if ref.startswith(("http://", "https://")) else base_dir / ref
+            )
+        else:
+            profile = load_profile(entry.get("profile", gid), relative_to=base_dir)
         credentials: dict[str, str] = {}
         names = entry.get("credentials", {})
-        missing_names = [c for c in profile.credentials if c not in names]
+        missing_names = [c for c in (profile.credentials if profile else []) if c not in names]
         if missing_names:
             raise TargetError(
                 f"{where}: gateway {gid} needs credentials {', '.join(missing_names)} (name their environment variables)"
@@ -124,6 +154,14 @@ def target_from_data(
                     f"{where}: gateway {gid}: environment variable {variable} ({credential}) is not set"
                 )
             credentials[credential] = value
+        headers: dict[str, str] = {}
+        for header, variable in entry.get("headers", {}).items():
+            value = env.get(variable)
+            if not value:
+                raise TargetError(
+                    f"{where}: gateway {gid}: environment variable {variable} (header {header}) is not set"
+                )
+            headers[header] = value
         ca = entry.get("ca_file")
         gateways[gid] = GatewayTarget(
             id=gid,
@@ -134,6 +172,8 @@ def target_from_data(
             ca_file=(base_dir / ca) if ca else None,
             control_url=entry.get("control_url"),
             timeout_seconds=float(entry.get("timeout_seconds", 10)),
+            own_spec=own_spec,
+            headers=headers,
         )
     hooks = raw.get("webhooks") or {}
     live = raw.get("live") or {}

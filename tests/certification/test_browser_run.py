@@ -11,7 +11,6 @@ from tests.certification.runs import paycert
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
-@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed")
 def test_the_payment_scenarios_pass_in_headless_chromium(tmp_path: Path) -> None:
     run = paycert("run", "--browser", "--suite", "scenarios", report_dir=tmp_path)
 
