@@ -154,7 +154,7 @@ class GatewayClient:
         if fmt == "decimal-string":
             return f"{quantized:.{decimals}f}"
         if fmt == "minor-units":
-            return int((value * (10**decimals)).to_integral_value())
+            return int(value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP).scaleb(decimals))
         return float(quantized)
 
     # -- authentication -----------------------------------------------------------------------------------
@@ -288,6 +288,7 @@ class GatewayClient:
         context: dict[str, Any] = {
             "amount": self.format_amount(amount),
             "amount_decimal": f"{Decimal(str(amount)):.2f}",
+            "amount_minor": int(Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) * 100),
             "currency": currency,
             "reference": ref,
             "return_url": return_url,

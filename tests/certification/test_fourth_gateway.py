@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.fourth_gateway.app import QuetzalServer
+from tests.fourth_gateway.app import API_SECRET, WEBHOOK_SECRET, WRONG_WEBHOOK_SECRET, QuetzalServer
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +46,12 @@ class Certification:
 
     code: int
     stderr: str
-    readiness: dict[str, Any]
+    run_dir: Path
+
+    @property
+    def readiness(self) -> dict[str, Any]:
+        document: dict[str, Any] = json.loads((self.run_dir / "readiness.json").read_text(encoding="utf-8"))
+        return document
 
     def statuses(self) -> dict[str, str]:
         return {c["id"]: c["status"] for c in self.readiness["criteria"]}
@@ -85,55 +90,51 @@ def _write_target(directory: Path, server: QuetzalServer) -> Path:
     return path
 
 
-def _readiness(report_dir: Path) -> dict[str, Any]:
-    found = {p.resolve() for p in report_dir.glob("*/readiness.json")}
-    assert len(found) == 1, f"expected one run's readiness.json under {report_dir}, found {sorted(found)}"
-    document: dict[str, Any] = json.loads(found.pop().read_text(encoding="utf-8"))
-    return document
+def _run_dir(report_dir: Path, stderr: str) -> Path:
+    """The folder of the one run written under `report_dir` (`latest` may be a link or a copy of it)."""
+    found = sorted(p.parent for p in report_dir.glob("*/readiness.json") if p.parent.name != "latest")
+    assert len(found) == 1, f"expected one run under {report_dir}, found {found}; stderr: {stderr[-1500:]}"
+    return found[0]
 
 
 @pytest.fixture(scope="module")
 def certifications(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Certification]]:
     """Certify a correct and two faulty Quetzal servers, the three runs side by side."""
-    servers = {name: QuetzalServer(**faults).start() for name, faults in FAULTS.items()}
-    runs: dict[str, tuple[subprocess.Popen[str], Path]] = {}
+    servers: dict[str, QuetzalServer] = {}
+    runs: dict[str, tuple[subprocess.Popen[bytes], Path, Path]] = {}
     try:
-        for name, server in servers.items():
+        for name, faults in FAULTS.items():
+            server = servers[name] = QuetzalServer(**faults).start()
             work = tmp_path_factory.mktemp(f"quetzal-{name}")
             env = {**os.environ, **{ENV_NAMES[k]: v for k, v in server.credentials.items()}}
             env.pop("PAYCERT_TARGET", None)
             target = _write_target(work, server)
-            report_dir = work / "reports"
-            command = [
-                sys.executable,
-                "-m",
-                "paycert",
-                "run",
-                "--target",
-                str(target),
-                "--report-dir",
-                str(report_dir),
-            ]
-            process = subprocess.Popen(
-                command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-            )
-            runs[name] = (process, report_dir)
+            command = [sys.executable, "-m", "paycert", "run", "--target", str(target)]
+            # Output goes to files, not pipes: three runs read one after the other must never block on a full pipe.
+            with (work / "stdout.txt").open("wb") as out, (work / "stderr.txt").open("wb") as err:
+                process = subprocess.Popen(
+                    [*command, "--report-dir", str(work / "reports")],
+                    cwd=REPO,
+                    env=env,
+                    stdout=out,
+                    stderr=err,
+                )
+            runs[name] = (process, work / "reports", work / "stderr.txt")
         deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
         results: dict[str, Certification] = {}
-        for name, (process, report_dir) in runs.items():
+        for name, (process, report_dir, stderr_file) in runs.items():
             try:
-                _, stderr = process.communicate(timeout=max(deadline - time.monotonic(), 1))
+                process.wait(timeout=max(deadline - time.monotonic(), 1))
             except subprocess.TimeoutExpired:
-                process.kill()
-                process.communicate()
                 pytest.fail(f"paycert run against Quetzal ({name}) took more than {RUN_TIMEOUT_SECONDS} s")
-            results[name] = Certification(process.returncode, stderr, _readiness(report_dir))
+            stderr = stderr_file.read_text(encoding="utf-8", errors="replace")
+            results[name] = Certification(process.returncode, stderr, _run_dir(report_dir, stderr))
         yield results
     finally:
-        for process, _ in runs.values():
+        for process, _, _ in runs.values():
             if process.poll() is None:
                 process.kill()
-                process.communicate()
+                process.wait(timeout=10)
         for server in servers.values():
             server.stop()
 
@@ -196,10 +197,17 @@ def test_a_decline_card_that_settles_fails_the_declined_criterion(
     assert run.statuses()["PAY-DECLINED"] == "fail"
 
 
-def test_no_quetzal_secret_reaches_the_reports(certifications: dict[str, Certification]) -> None:
-    from tests.fourth_gateway.app import API_SECRET, WEBHOOK_SECRET
-
+def test_no_quetzal_secret_or_card_number_reaches_any_artifact(
+    certifications: dict[str, Certification],
+) -> None:
+    forbidden = [API_SECRET, WEBHOOK_SECRET, WRONG_WEBHOOK_SECRET, "qzs_"]  # qzs_: every session token
+    forbidden += sorted(
+        {str(card["number"]) for card in yaml.safe_load(PROFILE.read_text())["cards"].values()}
+    )
     for name, run in certifications.items():
-        text = json.dumps(run.readiness)
-        for secret in (API_SECRET, WEBHOOK_SECRET, "4000000000000002", "4111111111111111"):
-            assert secret not in text, f"{name}: a secret or a full card number is in readiness.json"
+        artifacts = [p for p in run.run_dir.rglob("*") if p.is_file()]
+        assert any(p.name == "readiness.html" for p in artifacts), f"{name}: no HTML report"
+        for artifact in artifacts:
+            text = artifact.read_text(encoding="utf-8", errors="replace")
+            leaked = [f"{value[:4]}..." for value in forbidden if value in text]
+            assert not leaked, f"{name}: {artifact.name} holds {leaked}"
