@@ -1,24 +1,35 @@
-"""Each fault that applies to paylican really misbehaves on it. bad-signature and unsigned-webhook do not
-apply (paylican webhooks carry no signature): the test here proves they change nothing."""
+"""Each fault that applies to paylican really misbehaves on it. bad-signature, unsigned-webhook and
+wrong-return-status do not apply (paylican webhooks carry no signature, its return URL carries no status):
+the tests here prove they change nothing."""
 
 from __future__ import annotations
 
 import time
 
+import jsonschema
+import pytest
+
 from paycert.webhooks.sink import WebhookSink
 from tests.conftest import StartSandbox
-from tests.sandbox.test_paylican_support import DECLINED, Paylican, attempts_made
+from tests.sandbox.test_paylican_support import (
+    DECLINED,
+    RETURN_URL,
+    Paylican,
+    attempts_made,
+    webhook_schema,
+)
 
 
-def test_wrong_status_reports_declined_and_cancelled_as_paid(start_sandbox: StartSandbox) -> None:
+def test_wrong_status_reports_a_declined_invoice_as_paid(start_sandbox: StartSandbox) -> None:
     gw = Paylican(start_sandbox("wrong-status").base_url)
     declined = gw.create()
     gw.pays(declined, card=DECLINED)
     cancelled = gw.create()
     gw.cancels(cancelled)
     assert gw.status(declined["invoiceId"])["status"] == "PAID"
-    assert gw.status(cancelled["invoiceId"])["status"] == "PAID"
-    assert gw.status(gw.create()["invoiceId"])["status"] == "UNPAID"  # only failed ones lie
+    # Only the card the issuer refused is misreported: a cancel (REJECTED) and an open invoice read true.
+    assert gw.status(cancelled["invoiceId"])["status"] == "REJECTED"
+    assert gw.status(gw.create()["invoiceId"])["status"] == "UNPAID"
     gw.close()
 
 
@@ -97,4 +108,46 @@ def test_signature_faults_do_not_apply_to_unsigned_webhooks(start_sandbox: Start
         _cancel_one(gw, sink)
         (delivery,) = sink.wait_for(1)
         assert not [name for name in delivery.headers if "signature" in name or name.startswith("webhook-")]
+    gw.close()
+
+
+def test_wrong_return_status_does_not_apply_nothing_is_appended(start_sandbox: StartSandbox) -> None:
+    gw = Paylican(start_sandbox("wrong-return-status").base_url)
+    paid = gw.create()
+    declined = gw.create()
+    assert gw.pays(paid).headers["location"] == RETURN_URL
+    assert gw.pays(declined, card=DECLINED).headers["location"] == RETURN_URL
+    assert gw.status(paid["invoiceId"])["status"] == "PAID"
+    gw.close()
+
+
+def test_cancel_ignored_returns_to_the_merchant_but_leaves_the_invoice_unpaid(
+    start_sandbox: StartSandbox,
+) -> None:
+    gw = Paylican(start_sandbox("cancel-ignored").base_url)
+    with WebhookSink() as sink:
+        payment = _cancel_one(gw, sink)
+        assert gw.cancels(payment).headers["location"] == RETURN_URL  # again: the page is still open
+        assert gw.status(payment["invoiceId"])["status"] == "UNPAID"
+        assert gw.invocations(payment["invoiceId"]) == []  # no invoice.payment_rejected
+        # The invoice is still payable, and what it sends then are the payment's own events only.
+        gw.pays(payment)
+        assert gw.status(payment["invoiceId"])["status"] == "PAID"
+        types = [invocation["type"] for invocation in gw.invocations(payment["invoiceId"])]
+        assert types == ["invoice.payment_initiated", "invoice.payment_executed"]
+        sink.wait_for(2)
+    gw.close()
+
+
+def test_webhook_drift_drops_created_at_and_keeps_the_rest(start_sandbox: StartSandbox) -> None:
+    gw = Paylican(start_sandbox("webhook-drift").base_url)
+    with WebhookSink() as sink:
+        payment = _cancel_one(gw, sink)
+        (delivery,) = sink.wait_for(1)
+    body = delivery.json()
+    assert "createdAt" not in body
+    assert (body["type"], body["pendingWebhooks"]) == ("invoice.payment_rejected", 2)
+    assert (body["data"]["id"], body["data"]["status"]) == (payment["invoiceId"], "REJECTED")
+    with pytest.raises(jsonschema.ValidationError, match="createdAt"):
+        webhook_schema()(body)
     gw.close()

@@ -9,7 +9,16 @@ import pytest
 from paycert.sandbox import SandboxServer
 from paycert.webhooks.sink import WebhookSink
 from tests.conftest import StartSandbox
-from tests.sandbox.test_txservices_support import DECLINED, KEY, MEMBER, VISA, Tx, md5
+from tests.sandbox.test_txservices_support import (
+    DECLINED,
+    KEY,
+    MASTERCARD_3DS,
+    MEMBER,
+    VISA,
+    Tx,
+    md5,
+    submit_page,
+)
 
 
 @pytest.fixture
@@ -156,5 +165,15 @@ def test_fault_wrong_status_reports_a_declined_payment_as_success(start_sandbox:
         assert payment["transactionStatus"] == "N"
         status = tx.status(payment["paymentId"]).json()
         assert (status["transactionStatus"], status["status"]) == ("Y", "capturesuccess")
+
+        # Only the card the issuer refused is misreported: a failed 3-D Secure and a cancel read true.
+        failed_3ds = tx.pay(MASTERCARD_3DS)
+        submit_page(tx, failed_3ds["redirect"]["url"], "pay", password="not-the-password")
+        cancelled = tx.pay(MASTERCARD_3DS)
+        submit_page(tx, cancelled["redirect"]["url"], "cancel")
+        failed_status = tx.status(failed_3ds["paymentId"]).json()
+        cancelled_status = tx.status(cancelled["paymentId"]).json()
+        assert (failed_status["transactionStatus"], failed_status["status"]) == ("N", "authfailed")
+        assert (cancelled_status["transactionStatus"], cancelled_status["status"]) == ("C", "cancelled")
     finally:
         tx.close()

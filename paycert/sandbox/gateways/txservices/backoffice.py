@@ -17,6 +17,12 @@ from paycert.sandbox.gateways.txservices.payments import API, payment_type, url
 from paycert.sandbox.state import public_base
 
 CAPTURED_STATES = frozenset({"capturesuccess", "settled", "partiallyrefunded"})
+REVERSED = "Cancelled: the authorization was reversed"
+
+
+def declined(doc: Doc) -> bool:
+    """A card payment refused by the issuer (not a failed 3-D Secure authentication, not a payout)."""
+    return doc["kind"] == "payment" and doc["transactionStatus"] == "N" and doc.get("failure") == "declined"
 
 
 def _same_id(params: Params, payment_id: str) -> None:
@@ -58,25 +64,56 @@ def reverse(ledger: Ledger, doc: Doc, params: Params) -> Doc:
         raise invalid("a reversal is for the full authorized amount only; omit amount or send it unchanged")
     if doc["kind"] != "payment" or doc["paymentType"] != "PA" or doc["status"] != "authsuccessful":
         raise not_allowed("only an authorized, not captured preauthorization can be reversed")
-    return ledger.finish(doc, "C", "reversed", codes.CANCELLED, "Cancelled: the authorization was reversed")
+    if ledger.state.faults.active("void-ignored"):
+        # The fault: the answer of a reversal, but nothing is saved and no callback is sent: the
+        # authorization stays open and capturable.
+        return {
+            **doc,
+            "transactionStatus": "C",
+            "status": "reversed",
+            "result": {"code": codes.CANCELLED, "description": REVERSED},
+        }
+    return ledger.finish(doc, "C", "reversed", codes.CANCELLED, REVERSED)
 
 
-def repeat(ledger: Ledger, parent: Doc, params: Params) -> Doc:
-    require(params, "merchantTransactionId", "amount", "currency")
-    validation.verify_checksum(
-        params,
-        checksum.with_amount(params["authentication.memberId"], SECURE_KEY, parent["id"], params["amount"]),
-    )
-    validation.amount(params["amount"], ledger.state.faults)
-    currency = validation.currency(params["currency"])
-    kind = payment_type(params) if params.get("paymentType") else "DB"
-    ok_parent = (
+def _successful_initial(parent: Doc) -> bool:
+    return bool(
         parent.get("recurringType") == "INITIAL"
         and parent["transactionStatus"] == "Y"
         and parent.get("vault")
     )
-    if not ok_parent:
-        raise not_allowed("recurringType REPEATED needs a successful INITIAL payment as parent")
+
+
+def repeat(ledger: Ledger, parent_id: str, params: Params) -> Doc:
+    orphans_charged = ledger.state.faults.active("orphan-recurring")
+    parent = ledger.find(parent_id) if orphans_charged else ledger.get(parent_id)
+    require(params, "merchantTransactionId", "amount", "currency")
+    validation.verify_checksum(
+        params,
+        checksum.with_amount(params["authentication.memberId"], SECURE_KEY, parent_id, params["amount"]),
+    )
+    validation.amount(params["amount"], ledger.state.faults)
+    currency = validation.currency(params["currency"])
+    kind = payment_type(params) if params.get("paymentType") else "DB"
+    if parent is None or not _successful_initial(parent):
+        if not orphans_charged:
+            raise not_allowed("recurringType REPEATED needs a successful INITIAL payment as parent")
+        # The fault: no card was ever agreed on for this series, and the payment is charged all the same.
+        known = parent or {}
+        return charge.unverified(
+            ledger,
+            card=known.get("card"),
+            merchantTransactionId=params["merchantTransactionId"],
+            amount=params["amount"],
+            currency=currency,
+            paymentType=kind,
+            paymentMode=known.get("paymentMode") or "CC",
+            paymentBrand=known.get("paymentBrand") or charge.UNVERIFIED_BRAND,
+            recurringType="REPEATED",
+            parentPaymentId=parent_id,
+            merchantRedirectUrl=known.get("merchantRedirectUrl"),
+            notificationUrl=url(params, "notificationUrl", required=False) or known.get("notificationUrl"),
+        )
     card = ledger.card_of(ledger.registration(parent["vault"]))
     return charge.start(
         ledger,
@@ -114,7 +151,7 @@ def register(router: APIRouter, ledger: Ledger) -> None:
             if params.get("recurringType"):
                 if params["recurringType"] != "REPEATED":
                     raise invalid("recurringType on /payments/{paymentId} must be REPEATED")
-                doc = repeat(ledger, ledger.get(payment_id), params)
+                doc = repeat(ledger, payment_id, params)
             else:
                 operation = params.get("paymentType", "")
                 if operation in ("CP", "RF"):
@@ -149,8 +186,9 @@ def register(router: APIRouter, ledger: Ledger) -> None:
                 params, checksum.without_amount(params["authentication.memberId"], SECURE_KEY, payment_id)
             )
             doc = ledger.get(payment_id)
-            if doc["transactionStatus"] == "N" and state.faults.active("wrong-status"):
-                # The fault: a declined payment is reported as the vendor's success status.
+            if state.faults.active("wrong-status") and declined(doc):
+                # The fault: a card the issuer refused is reported as the vendor's success status. Failed
+                # 3-D Secure, cancelled and expired payments still read true (they are other criteria).
                 doc.update(
                     transactionStatus="Y",
                     status="capturesuccess" if doc["paymentType"] == "DB" else "authsuccessful",

@@ -44,13 +44,17 @@ def body_of(payment: dict[str, Any], timestamp: str) -> dict[str, Any]:
 
 
 def install(state: SandboxState) -> None:
-    """Register the renderer; faults decide per sandbox whether the checksum is wrong or missing."""
+    """Register the renderer; faults decide per sandbox whether the checksum is wrong or missing and
+    whether the body drifts from its schema."""
     secret = WRONG_SECURE_KEY if state.faults.active("bad-signature") else SECURE_KEY
     unsigned = state.faults.active("unsigned-webhook")
+    # The fault webhook-drift: `timestamp`, required by specs/txservices/schemas/webhook.json, is left out
+    # (the checksum does not cover it, so it still verifies).
+    drop = ("timestamp",) if state.faults.active("webhook-drift") else ()
     scheme = get_scheme(SCHEME)
 
     def render(payload: dict[str, Any], attempt: Attempt) -> Rendered:
-        body = json.dumps(payload).encode("utf-8")
+        body = json.dumps({k: v for k, v in payload.items() if k not in drop}).encode("utf-8")
         if not unsigned:
             body = scheme.sign(secret, body).body
         return Rendered(

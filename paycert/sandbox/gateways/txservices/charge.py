@@ -10,6 +10,8 @@ from paycert.sandbox.gateways.txservices.ledger import Doc, Ledger
 from paycert.sandbox.gateways.txservices.validation import Card
 
 WALLET_MODE = "EW"
+# The brand reported when the faults charge a card nobody named (see `unverified`).
+UNVERIFIED_BRAND = "VISA"
 CARD_MODES = frozenset({"CC", "DC"})
 
 
@@ -44,4 +46,15 @@ def start(
         return ledger.open_payment(
             doc, "3D", "acs", "Transaction pending: 3-D Secure authentication required"
         )
+    return ledger.succeed(doc)
+
+
+def unverified(ledger: Ledger, *, card: dict[str, str] | None, **fields: Any) -> Doc:
+    """Charge at once, with no card on file to decide the outcome.
+
+    Only the faults `orphan-recurring` (a REPEATED payment without a successful INITIAL) and
+    `token-not-checked` (an unknown registration id) come here: a correct gateway refuses both requests.
+    `card` is the public part of a card the sandbox happens to know, if any.
+    """
+    doc = ledger.new_payment(card=dict(card) if card else None, **fields)
     return ledger.succeed(doc)

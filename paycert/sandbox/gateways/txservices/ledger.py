@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from paycert.sandbox.gateways.txservices import callbacks, codes
 from paycert.sandbox.gateways.txservices.codes import ApiError
@@ -25,6 +25,7 @@ EXPIRY_SECONDS = 30 * 60
 PREFIX = "/txservices"
 
 Doc = dict[str, Any]
+Failure = Literal["declined", "authentication_failed"]
 
 
 class Ledger:
@@ -60,8 +61,11 @@ class Ledger:
         doc.update(fields)
         return doc
 
+    def find(self, payment_id: str) -> Doc | None:
+        return self.state.store.get(PAYMENT, payment_id)
+
     def get(self, payment_id: str) -> Doc:
-        doc = self.state.store.get(PAYMENT, payment_id)
+        doc = self.find(payment_id)
         if doc is None:
             raise ApiError(404, codes.NOT_FOUND, f"Payment not found: no payment with paymentId {payment_id}")
         return doc
@@ -102,7 +106,10 @@ class Ledger:
             return self.finish(doc, "Y", "capturesuccess", codes.SUCCEEDED, description)
         return self.finish(doc, "Y", "authsuccessful", codes.SUCCEEDED, description)
 
-    def fail(self, doc: Doc, reason: str) -> Doc:
+    def fail(self, doc: Doc, reason: str, failure: Failure = "declined") -> Doc:
+        """`failure` tells a card refused by its issuer from a failed 3-D Secure authentication: both read
+        N/authfailed, but the wrong-status fault lies about declines only."""
+        doc["failure"] = failure
         return self.finish(doc, "N", "authfailed", codes.FAILED, f"Transaction failed: {reason}")
 
     def expire_due(self) -> None:
@@ -137,8 +144,11 @@ class Ledger:
         self.state.store.put(REGISTRATION, doc["id"], doc)
         return doc
 
+    def find_registration(self, registration_id: str) -> Doc | None:
+        return self.state.store.get(REGISTRATION, registration_id)
+
     def registration(self, registration_id: str) -> Doc:
-        doc = self.state.store.get(REGISTRATION, registration_id)
+        doc = self.find_registration(registration_id)
         if doc is None:
             raise ApiError(404, codes.NOT_FOUND, f"Registration not found: no registration {registration_id}")
         return doc

@@ -17,13 +17,31 @@ from paycert.sandbox.state import public_base
 ACS_PASSWORD = "password1"
 
 
-def return_to(doc: Doc) -> Response:
+def return_to(doc: Doc, status: str | None = None) -> Response:
+    """303 to the merchant with `paymentId` and the short `status` (the payment's own unless given)."""
     target = str(doc["merchantRedirectUrl"])
-    query = urlencode({"paymentId": doc["id"], "status": doc["transactionStatus"]})
+    query = urlencode({"paymentId": doc["id"], "status": status or doc["transactionStatus"]})
     return RedirectResponse(f"{target}{'&' if '?' in target else '?'}{query}", status_code=303)
 
 
 def register(router: APIRouter, ledger: Ledger) -> None:
+    faults = ledger.state.faults
+
+    def succeed(doc: Doc) -> Response:
+        doc = ledger.succeed(doc)
+        # The fault wrong-return-status: the payment succeeded (status API, callback) but the shopper
+        # comes back to the merchant with the short status of a failure.
+        return return_to(doc, "N" if faults.active("wrong-return-status") else None)
+
+    def cancel(doc: Doc) -> Response:
+        if faults.active("cancel-ignored"):
+            # The fault: the shopper is sent back as after a cancel, but the payment stays open (3D or P)
+            # and no callback says it was cancelled; only the 30-minute expiry will end it.
+            return return_to(doc, "C")
+        return return_to(
+            ledger.finish(doc, "C", "cancelled", codes.CANCELLED, "Cancelled by the account holder")
+        )
+
     def open_doc(payment_id: str, page: str) -> Doc | Response:
         doc = ledger.state.store.get("txservices.payment", payment_id)
         if doc is None:
@@ -58,12 +76,11 @@ def register(router: APIRouter, ledger: Ledger) -> None:
             return doc
         form = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
         if form.get("action") == "cancel":
-            doc = ledger.finish(doc, "C", "cancelled", codes.CANCELLED, "Cancelled by the account holder")
-        elif form.get("password") == ACS_PASSWORD:
-            doc = ledger.succeed(doc)
-        else:
-            doc = ledger.fail(doc, "3-D Secure authentication failed")
-        return return_to(doc)
+            return cancel(doc)
+        # The fault any-3ds-password: the page is shown, but whatever is typed passes.
+        if form.get("password") == ACS_PASSWORD or faults.active("any-3ds-password"):
+            return succeed(doc)
+        return return_to(ledger.fail(doc, "3-D Secure authentication failed", "authentication_failed"))
 
     @router.get("/confirm/{payment_id}", tags=["txservices"])
     def confirm_page(payment_id: str, request: Request) -> Response:
@@ -85,8 +102,4 @@ def register(router: APIRouter, ledger: Ledger) -> None:
         if isinstance(doc, Response):
             return doc
         form = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
-        if form.get("action") == "pay":
-            doc = ledger.succeed(doc)
-        else:
-            doc = ledger.finish(doc, "C", "cancelled", codes.CANCELLED, "Cancelled by the account holder")
-        return return_to(doc)
+        return succeed(doc) if form.get("action") == "pay" else cancel(doc)

@@ -67,6 +67,9 @@ def register(router: APIRouter, ledger: Ledger) -> None:
                 notificationUrl=url(params, "notificationUrl", required=False),
             )
             outcome = cards.decide(card, ledger.now())
+            if state.faults.active("payout-declined"):
+                # The fault: every payout is refused, as a declined card's payout is.
+                outcome = cards.Outcome("declined", "Payout declined by the acquirer")
             if outcome.decision == "declined":
                 doc = ledger.finish(
                     doc, "N", "payoutfailed", codes.FAILED, f"Payout failed: {outcome.reason}"

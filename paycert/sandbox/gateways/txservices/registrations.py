@@ -3,6 +3,8 @@ charges a stored card (same outcomes, 3-D Secure included, as the card itself)."
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
 from paycert.sandbox import idempotency
@@ -90,20 +92,29 @@ def register(router: APIRouter, ledger: Ledger) -> None:
             validation.amount(params["amount"], state.faults)
             currency = validation.currency(params["currency"])
             kind = payment_type(params)
-            registration = ledger.registration(registration_id)
-            doc = charge.start(
-                ledger,
-                card=ledger.card_of(registration),
-                merchantTransactionId=params["merchantTransactionId"],
-                amount=params["amount"],
-                currency=currency,
-                paymentType=kind,
-                paymentMode="CC",
-                paymentBrand=registration["paymentBrand"],
-                registrationId=registration_id,
-                merchantRedirectUrl=url(params, "merchantRedirectUrl", required=True),
-                notificationUrl=url(params, "notificationUrl", required=False),
-            )
+            registration = ledger.find_registration(registration_id)
+            if registration is None and not state.faults.active("token-not-checked"):
+                registration = ledger.registration(registration_id)  # 404 for an unknown token
+            fields: dict[str, Any] = {
+                "merchantTransactionId": params["merchantTransactionId"],
+                "amount": params["amount"],
+                "currency": currency,
+                "paymentType": kind,
+                "paymentMode": "CC",
+                "registrationId": registration_id,
+                "merchantRedirectUrl": url(params, "merchantRedirectUrl", required=True),
+                "notificationUrl": url(params, "notificationUrl", required=False),
+            }
+            if registration is None:
+                # The fault token-not-checked: a token nobody registered is charged as if it named a card.
+                doc = charge.unverified(ledger, card=None, paymentBrand=charge.UNVERIFIED_BRAND, **fields)
+            else:
+                doc = charge.start(
+                    ledger,
+                    card=ledger.card_of(registration),
+                    paymentBrand=registration["paymentBrand"],
+                    **fields,
+                )
             response = respond(request, ledger.view(doc, public_base(request)))
             return await idempotency.remember(state.store, request, scope, response)
 
