@@ -38,6 +38,8 @@ EXACTLY: dict[str, set[str]] = {
 NON_BLOCKING_ONLY = {"slow-webhook"}
 
 
+# The scenario and webhook suites; the contract suites' criteria are proven against their faults in tests/contract.
+SUITES = ["--suite", "scenarios", "--suite", "webhooks"]
 # Late webhooks make every scenario that waits for one wait out the delay; one gateway shows it as well.
 ONE_GATEWAY = {"slow-webhook": "gustaffo"}
 
@@ -47,7 +49,9 @@ def test_the_fault_turns_exactly_its_criteria_red(
     fault: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     only = ["--gateway", ONE_GATEWAY[fault]] if fault in ONE_GATEWAY else []
-    run = paycert("run", "--sandbox-fault", fault, *only, report_dir=tmp_path_factory.mktemp("reports"))
+    run = paycert(
+        "run", "--sandbox-fault", fault, *SUITES, *only, report_dir=tmp_path_factory.mktemp("reports")
+    )
 
     assert run.code == 1, f"exit {run.code}: {run.last_stderr_line()}"
     assert run.with_status("fail") == EXACTLY[fault]
