@@ -1,0 +1,179 @@
+"""The hosted payment page the shopper is redirected to, and its 3-D Secure challenge page.
+
+Both are real HTML forms. Every outcome ends in `303 See Other` to the merchant's `returnUrl` with
+`paymentId` and `status` (COMPLETED, FAILED or CANCELLED) added to its query.
+"""
+
+from __future__ import annotations
+
+import hmac
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from paycert.sandbox.gateways.gustaffo import cards
+from paycert.sandbox.gateways.gustaffo.records import (
+    AUTHENTICATION_FAILED,
+    AWAITING_3DS,
+    CANCELLED,
+    CARD_DECLINED,
+    COMPLETED,
+    FAILED,
+    PENDING,
+    Payment,
+    PaymentBook,
+    major,
+)
+from paycert.sandbox.pages import render
+from paycert.sandbox.state import SandboxState
+
+RETURN_PARAMS = ("paymentId", "status")
+# Route names (unique in the whole sandbox app): absolute URLs are built with request.url_for, so they carry
+# the scheme, host and prefix the caller used.
+PAYMENT_PAGE = "gustaffo_payment_page"
+CHALLENGE_PAGE = "gustaffo_challenge_page"
+
+
+def return_url(url: str, payment_id: str, status: str) -> str:
+    """The merchant's return URL with the result added; its own query and fragment are kept."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in RETURN_PARAMS]
+    query += [("paymentId", payment_id), ("status", status)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _back_to_merchant(payment: Payment, status: str | None = None) -> RedirectResponse:
+    """303 to the merchant's return URL, with the payment's status unless a fault says otherwise."""
+    return RedirectResponse(
+        return_url(payment.return_url, payment.payment_id, status or payment.status), status_code=303
+    )
+
+
+def _unavailable(payment: Payment | None) -> HTMLResponse:
+    if payment is None:
+        return render("gustaffo_error.html", status_code=404, message="This payment does not exist.")
+    return render(
+        "gustaffo_error.html",
+        status_code=409,
+        message=f"This payment can no longer be paid (status {payment.status}).",
+        payment=payment,
+    )
+
+
+def build_checkout_router(state: SandboxState, book: PaymentBook) -> APIRouter:
+    router = APIRouter(tags=["gustaffo-shopper"], include_in_schema=False)
+
+    def page(
+        request: Request, payment: Payment, error: str | None = None, status_code: int = 200
+    ) -> Response:
+        return render(
+            "gustaffo_pay.html",
+            status_code=status_code,
+            payment=payment,
+            amount=f"{major(payment.amount_minor):.2f}",
+            action=str(request.url_for(PAYMENT_PAGE, payment_id=payment.payment_id)),
+            error=error,
+        )
+
+    def finished(payment: Payment) -> Response:
+        if payment.status == COMPLETED and state.faults.active("wrong-return-status"):
+            # The fault: the payment succeeded (status API, webhook) but the shopper comes back as failed.
+            return _back_to_merchant(payment, FAILED)
+        return _back_to_merchant(payment)
+
+    def cancel(payment: Payment, current: str) -> Response:
+        if state.faults.active("cancel-ignored"):
+            # The fault: the shopper is sent back as after a cancel, but the payment stays open and no
+            # webhook says it was cancelled; only the 30-minute expiry will end it.
+            return _back_to_merchant(payment, CANCELLED)
+        done = book.set_status(payment.payment_id, [current], CANCELLED)
+        return _back_to_merchant(done) if done else _unavailable(book.get(payment.payment_id))
+
+    @router.get("/checkout/{payment_id}", name=PAYMENT_PAGE)
+    def payment_page(payment_id: str, request: Request) -> Response:
+        payment = book.get(payment_id)
+        if payment is None or payment.status != PENDING:
+            return _unavailable(payment)
+        return page(request, payment)
+
+    @router.post("/checkout/{payment_id}")
+    async def submit_payment(payment_id: str, request: Request) -> Response:
+        form = await request.form()
+        payment = book.get(payment_id)
+        if payment is None or payment.status != PENDING:
+            return _unavailable(payment)
+        action = form.get("action", "pay")
+        if action == "cancel":
+            return cancel(payment, PENDING)
+        if action != "pay":
+            return page(request, payment, error="Use the Pay or Cancel button.", status_code=400)
+        try:
+            card = cards.read_card(
+                str(form.get("cardNumber", "")), str(form.get("expiryDate", "")), str(form.get("cvv", ""))
+            )
+        except cards.CardInputError as exc:
+            return page(request, payment, error=str(exc), status_code=400)
+        result = cards.outcome(card, state.clock.now())
+        if result == cards.CHALLENGE and state.faults.active("skip-3ds"):
+            result = cards.COMPLETED  # the fault: the challenge card is let through unchallenged
+        next_status = AWAITING_3DS if result == cards.CHALLENGE else result
+
+        def pay(p: Payment) -> None:
+            p.status = next_status
+            p.card_brand = card.brand
+            p.card_last4 = card.last4
+            p.failure_reason = CARD_DECLINED if next_status == FAILED else None
+
+        done = book.transition(payment_id, [PENDING], pay)
+        if done is None:
+            return _unavailable(book.get(payment_id))
+        if done.status == AWAITING_3DS:
+            return RedirectResponse(
+                str(request.url_for(CHALLENGE_PAGE, payment_id=payment_id)), status_code=303
+            )
+        return finished(done)
+
+    def challenge(
+        request: Request, payment: Payment, error: str | None = None, status_code: int = 200
+    ) -> Response:
+        return render(
+            "gustaffo_challenge.html",
+            status_code=status_code,
+            payment=payment,
+            amount=f"{major(payment.amount_minor):.2f}",
+            action=str(request.url_for(CHALLENGE_PAGE, payment_id=payment.payment_id)),
+            error=error,
+        )
+
+    @router.get("/checkout/{payment_id}/3ds", name=CHALLENGE_PAGE)
+    def challenge_page(payment_id: str, request: Request) -> Response:
+        payment = book.get(payment_id)
+        if payment is None or payment.status != AWAITING_3DS:
+            return _unavailable(payment)
+        return challenge(request, payment)
+
+    @router.post("/checkout/{payment_id}/3ds")
+    async def submit_challenge(payment_id: str, request: Request) -> Response:
+        form = await request.form()
+        payment = book.get(payment_id)
+        if payment is None or payment.status != AWAITING_3DS:
+            return _unavailable(payment)
+        action = form.get("action", "submit")
+        if action == "cancel":
+            return cancel(payment, AWAITING_3DS)
+        if action != "submit":
+            return challenge(request, payment, error="Use the Confirm or Cancel button.", status_code=400)
+        password = str(form.get("password", "")).encode()
+        passed = hmac.compare_digest(password, cards.CHALLENGE_PASSWORD.encode())
+        if state.faults.active("any-3ds-password"):
+            passed = True  # the fault: the page is shown, but whatever is typed passes
+
+        def authenticate(p: Payment) -> None:
+            p.status = COMPLETED if passed else FAILED
+            p.failure_reason = None if passed else AUTHENTICATION_FAILED
+
+        done = book.transition(payment_id, [AWAITING_3DS], authenticate)
+        return finished(done) if done else _unavailable(book.get(payment_id))
+
+    return router

@@ -1,0 +1,149 @@
+"""Gustaffo payments as stored in the sandbox, and the one place their status changes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from paycert.sandbox.state import SandboxState
+from paycert.sandbox.store import new_id
+
+PAYMENT_KIND = "gustaffo.payment"
+# Payments still waiting for the shopper, with their expiry: the sweep reads this small index, not every payment.
+OPEN_KIND = "gustaffo.open"
+
+PENDING = "PENDING"
+AWAITING_3DS = "AWAITING_3DS"
+COMPLETED = "COMPLETED"
+FAILED = "FAILED"
+CANCELLED = "CANCELLED"
+REFUNDED = "REFUNDED"
+PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+EXPIRED = "EXPIRED"
+
+CARD_DECLINED = "CARD_DECLINED"
+AUTHENTICATION_FAILED = "AUTHENTICATION_FAILED"
+
+OPEN_STATUSES = frozenset({PENDING, AWAITING_3DS})
+REFUNDABLE_STATUSES = frozenset({COMPLETED, PARTIALLY_REFUNDED})
+# How long a shopper has to pay, on the sandbox clock (paycert's decision: the seed names no limit).
+PAYMENT_TTL_SECONDS = 30 * 60
+
+
+def iso(epoch: float) -> str:
+    """An ISO-8601 UTC timestamp with second precision, as every gustaffo body carries it."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def major(minor: int) -> float:
+    """Minor units back to the JSON number the API speaks (two decimals)."""
+    return round(minor / 100, 2)
+
+
+@dataclass
+class Payment:
+    payment_id: str
+    status: str
+    amount_minor: int
+    currency: str
+    order_id: str
+    description: str
+    return_url: str
+    created_at: float
+    updated_at: float
+    expires_at: float
+    customer: dict[str, str] | None = None
+    refunded_minor: int = 0
+    card_brand: str | None = None
+    card_last4: str | None = None
+    # Why a FAILED payment failed: CARD_DECLINED (the card) or AUTHENTICATION_FAILED (3-D Secure).
+    failure_reason: str | None = None
+    refunds: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Payment:
+        return cls(**doc)
+
+    def to_doc(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def remaining_minor(self) -> int:
+        return self.amount_minor - self.refunded_minor
+
+
+Listener = Callable[[Payment], None]
+
+
+class PaymentBook:
+    """Reads and writes payments; every status change goes through `transition`, which tells the listeners.
+
+    Route handlers run on the event loop while the clock-advance endpoint runs periodic jobs in a worker
+    thread, so a read-check-write of one payment holds a lock.
+    """
+
+    def __init__(self, state: SandboxState) -> None:
+        self._state = state
+        self._lock = threading.RLock()
+        self._listeners: list[Listener] = []
+
+    def on_change(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def create(self, **fields: Any) -> Payment:
+        now = self._state.clock.now()
+        payment = Payment(
+            payment_id=new_id("pay_"),
+            status=PENDING,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + PAYMENT_TTL_SECONDS,
+            **fields,
+        )
+        with self._lock:
+            self._state.store.put(PAYMENT_KIND, payment.payment_id, payment.to_doc())
+            self._state.store.put(
+                OPEN_KIND,
+                payment.payment_id,
+                {"payment_id": payment.payment_id, "expires_at": payment.expires_at},
+            )
+        return payment
+
+    def get(self, payment_id: str) -> Payment | None:
+        doc = self._state.store.get(PAYMENT_KIND, payment_id)
+        return Payment.from_doc(doc) if doc else None
+
+    def transition(
+        self, payment_id: str, allowed_from: Iterable[str], change: Callable[[Payment], None]
+    ) -> Payment | None:
+        """Apply `change` if the payment is in one of `allowed_from`; None when it is not (or is unknown)."""
+        with self._lock:
+            payment = self.get(payment_id)
+            if payment is None or payment.status not in set(allowed_from):
+                return None
+            change(payment)
+            payment.updated_at = self._state.clock.now()
+            self._state.store.put(PAYMENT_KIND, payment_id, payment.to_doc())
+            if payment.status not in OPEN_STATUSES:
+                self._state.store.delete(OPEN_KIND, payment_id)
+        for listener in self._listeners:
+            listener(payment)
+        return payment
+
+    def set_status(self, payment_id: str, allowed_from: Iterable[str], status: str) -> Payment | None:
+        def change(payment: Payment) -> None:
+            payment.status = status
+
+        return self.transition(payment_id, allowed_from, change)
+
+    def expire_due(self) -> None:
+        """Expire every payment the shopper left unpaid past its deadline (a periodic job)."""
+        now = self._state.clock.now()
+        due = [doc["payment_id"] for doc in self._state.store.all(OPEN_KIND) if doc["expires_at"] <= now]
+        for payment_id in due:
+            if self.set_status(payment_id, OPEN_STATUSES, EXPIRED) is None:
+                # Already finished by the shopper (or unknown): the index entry is stale.
+                self._state.store.delete(OPEN_KIND, payment_id)
