@@ -63,6 +63,13 @@ def run(
     allow_live_writes: Annotated[
         bool, typer.Option("--allow-live-writes", help="Against live targets, also move (capped) money.")
     ] = False,
+    contract_examples: Annotated[
+        int, typer.Option("--contract-examples", help="Contract suites: examples per operation and phase.")
+    ] = 10,
+    contract_budget: Annotated[
+        float,
+        typer.Option("--contract-budget", help="Contract suites: seconds for the whole contract phase."),
+    ] = 300.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show pytest's own output too.")] = False,
 ) -> None:
     """Certify a payment integration: run the suites, write reports/<run>/readiness.{html,json}, exit 0 on GO."""
@@ -108,6 +115,8 @@ def run(
         ]
         if seed is not None:
             args += ["--paycert-seed", str(seed)]
+        args += ["--paycert-contract-examples", str(contract_examples)]
+        args += ["--paycert-contract-budget", str(contract_budget)]
         if gateway:
             args += ["--paycert-gateway", ",".join(gateway)]
         if keyword:

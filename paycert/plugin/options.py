@@ -44,6 +44,18 @@ def add_options(parser: pytest.Parser) -> None:
         "--paycert-gateway", default="", help="only these gateways of the target (comma-separated)"
     )
     group.addoption(
+        "--paycert-contract-examples",
+        type=int,
+        default=int(os.environ.get("PAYCERT_CONTRACT_EXAMPLES", "10")),
+        help="contract suites: generated examples per operation and phase (default 10)",
+    )
+    group.addoption(
+        "--paycert-contract-budget",
+        type=float,
+        default=float(os.environ.get("PAYCERT_CONTRACT_BUDGET", "300")),
+        help="contract suites: seconds for the whole contract phase; what is left is not evaluated (default 300)",
+    )
+    group.addoption(
         "--paycert-selection",
         default="",
         help="(set by `paycert run`) what the user selected, for the report",

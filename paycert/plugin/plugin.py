@@ -23,11 +23,21 @@ from paycert.plugin.fixtures import checkout, gateway, gateway_time, paycert_run
 from paycert.plugin.options import add_options, register_markers
 from paycert.plugin.outcomes import classify
 from paycert.plugin.session import RUN_STATE, RunState
+from paycert.plugin.subresults import criteria_results
 from paycert.report import GatewayInfo, RunInfo, Selection, build_readiness, utc_now_iso, write_report
 from paycert.targets.home import specs_dir
 from paycert.targets.target import load_target
 
-__all__ = ["checkout", "gateway", "gateway_time", "paycert_run", "profile", "sink", "webhooks"]
+__all__ = [
+    "checkout",
+    "criteria_results",
+    "gateway",
+    "gateway_time",
+    "paycert_run",
+    "profile",
+    "sink",
+    "webhooks",
+]
 
 _PHASES = pytest.StashKey[dict[str, tuple[Outcome, str, bool]]]()
 _STARTED = pytest.StashKey[float]()
