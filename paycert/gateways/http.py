@@ -129,7 +129,16 @@ class GatewayHttp:
                 operation_id, response.status_code, response.headers.get("content-type", ""), body
             )
             self.recorder.violations.extend(violations)
-        self._record(method, url, sent_headers, content, response, elapsed, label, violations)
+        self._record(
+            method,
+            url,
+            sent_headers,
+            content,
+            label,
+            response=response,
+            elapsed_ms=elapsed,
+            violations=violations,
+        )
         return HttpAnswer(
             response.status_code, response.headers, body, response.text, url, violations, elapsed
         )
@@ -147,7 +156,7 @@ class GatewayHttp:
                     time.sleep(BACKOFF_SECONDS[attempt])
         assert last is not None
         reason = describe_transport_error(last, url.split("?", maxsplit=1)[0])
-        self._record_error(method, url, headers, content, reason, label)
+        self._record(method, url, headers, content, label, error=reason)
         raise GatewayUnreachableError(self.recorder.redactor.text(reason))
 
     def _record(
@@ -156,11 +165,14 @@ class GatewayHttp:
         url: str,
         headers: dict[str, str],
         content: bytes | None,
-        response: httpx.Response,
-        elapsed_ms: float,
         label: str,
-        violations: list[SchemaViolation],
+        *,
+        response: httpx.Response | None = None,
+        elapsed_ms: float = 0.0,
+        error: str | None = None,
+        violations: list[SchemaViolation] | None = None,
     ) -> None:
+        """One redacted exchange (or the transport error in place of its response) into the test's evidence."""
         r = self.recorder.redactor
         request_body = r.text(content.decode("utf-8", "replace")) if content else None
         safe_headers = r.headers(headers)
@@ -171,39 +183,17 @@ class GatewayHttp:
                 url=safe_url,
                 request_headers=safe_headers,
                 request_body=request_body,
-                status=response.status_code,
-                response_headers=r.headers(dict(response.headers)),
-                response_body=r.text(response.text[:20000]),
+                status=response.status_code if response is not None else None,
+                response_headers=r.headers(dict(response.headers)) if response is not None else {},
+                response_body=r.text(response.text[:20000]) if response is not None else None,
                 duration_ms=round(elapsed_ms, 2),
                 curl=curl_line(method, safe_url, safe_headers, request_body),
+                error=r.text(error) if error else None,
                 label=label,
             )
         )
-        for violation in violations:
+        for violation in violations or []:
             self.recorder.note(f"response does not match the spec: {violation}", "finding: schema")
-
-    def _record_error(
-        self, method: str, url: str, headers: dict[str, str], content: bytes | None, reason: str, label: str
-    ) -> None:
-        r = self.recorder.redactor
-        request_body = r.text(content.decode("utf-8", "replace")) if content else None
-        safe_headers = r.headers(headers)
-        safe_url = r.url(url)
-        self.recorder.log.add(
-            Exchange(
-                method=method,
-                url=safe_url,
-                request_headers=safe_headers,
-                request_body=request_body,
-                status=None,
-                response_headers={},
-                response_body=None,
-                duration_ms=0.0,
-                curl=curl_line(method, safe_url, safe_headers, request_body),
-                error=r.text(reason),
-                label=label,
-            )
-        )
 
 
 def _form_value(value: Any) -> str:
