@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 from paycert.cli.main import app
 from paycert.sandbox.faults import FAULTS
 
-HERE = Path(__file__).parent
+TESTS = Path(__file__).parents[1]
+SANDBOX_TESTS = ("sandbox", "merchant")  # where the sandbox's own behaviour is tested
 
 
 def test_list_faults_names_every_fault_with_what_it_breaks() -> None:
