@@ -18,7 +18,7 @@ import yaml
 from paycert.core.evidence import Exchange, Note
 from paycert.core.results import Outcome
 from paycert.plugin.contract_checks import GENERATED_CRITERIA, STATEFUL
-from paycert.plugin.contract_engine import ContractRun, Finding
+from paycert.plugin.contract_engine import TESTING_PHASES, ContractRun, Finding
 from paycert.plugin.subresults import CriteriaResults
 
 MAX_EXCHANGES_PER_CRITERION = 8
@@ -137,12 +137,7 @@ def record_contract(
 def _record_gaps(run: ContractRun, results: CriteriaResults, budget_s: float) -> None:
     """What the run could not cover: never a pass, and told apart from the target's findings."""
     if run.stopped_by_budget or run.untested:
-        untested = run.untested
-        reason = (
-            f"contract budget of {budget_s:g} s spent before {len(untested)} operation(s) were tested: "
-            if run.stopped_by_budget
-            else f"{len(untested)} operation(s) were not tested: "
-        ) + _list(untested)
+        reason = _gap_reason(run, budget_s)
         for criterion in GENERATED_CRITERIA:
             results.record(criterion, Outcome.NOT_EVALUATED, reason, [Note(reason, label="budget").to_dict()])
     if run.tool_errors:
@@ -151,6 +146,21 @@ def _record_gaps(run: ContractRun, results: CriteriaResults, budget_s: float) ->
         note = Note(reason, label="harness error (not a finding against the target)").to_dict()
         for criterion in GENERATED_CRITERIA:
             results.record(criterion, Outcome.NOT_EVALUATED, reason, [note])
+
+
+def _gap_reason(run: ContractRun, budget_s: float) -> str:
+    """Why the run is incomplete: the budget (where it ran out, what never ran) or operations left untested."""
+    untested = run.untested
+    never = f"{len(untested)} operation(s) never tested: {_list(untested)}" if untested else ""
+    if not run.stopped_by_budget:
+        return f"{len(untested)} operation(s) were not tested: {_list(untested)}"
+    skipped = [p for p in TESTING_PHASES if p not in run.phases_done and p != run.stopped_in]
+    where = [
+        f"stopped in the {run.stopped_in} phase" if run.stopped_in else "stopped before any phase ran",
+        *([f"{', '.join(skipped)} not run"] if skipped and run.stopped_in else []),
+        *([never] if never else []),
+    ]
+    return f"contract budget of {budget_s:g} s spent ({'; '.join(where)})"
 
 
 def _first_per_operation(findings: Iterable[Finding]) -> list[Finding]:
