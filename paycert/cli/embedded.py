@@ -12,6 +12,8 @@ import yaml
 from paycert.cli.sandbox_cmd import env_name
 from paycert.sandbox import SandboxConfig, SandboxServer
 from paycert.sandbox.gateways import GATEWAYS
+from paycert.sandbox.merchant import PREFIX as MERCHANT_PREFIX
+from paycert.sandbox.merchant import WEBHOOK_SECRETS as MERCHANT_WEBHOOK_SECRETS
 
 
 def start_embedded(faults: frozenset[str] = frozenset(), *, tls: bool = False) -> tuple[SandboxServer, Path]:
@@ -35,9 +37,23 @@ def start_embedded(faults: frozenset[str] = frozenset(), *, tls: bool = False) -
         if server.ca_file:
             entry["ca_file"] = str(server.ca_file)
         gateways[gid] = entry
+    document = {"name": "embedded reference sandbox", "gateways": gateways, "merchant": _merchant(server)}
     target = work / "embedded-target.yaml"
     target.write_text(
-        yaml.safe_dump({"name": "embedded reference sandbox", "gateways": gateways}, sort_keys=False),
+        yaml.safe_dump(document, sort_keys=False),
         encoding="utf-8",
     )
     return server, target
+
+
+def _merchant(server: SandboxServer) -> dict[str, Any]:
+    """The sandbox's reference merchant, with the webhook secrets it verifies with (exported like credentials)."""
+    base = f"{server.base_url}{MERCHANT_PREFIX}"
+    entry: dict[str, Any] = {"base_url": base, "control_url": f"{server.base_url}/_sandbox", "gateways": {}}
+    for gid, secret in MERCHANT_WEBHOOK_SECRETS.items():
+        variable = env_name("merchant", f"{gid}_webhook_secret")
+        os.environ[variable] = secret  # a public sandbox value, for this process only
+        entry["gateways"][gid] = {"webhook_secret": variable}
+    if server.ca_file:
+        entry["ca_file"] = str(server.ca_file)
+    return entry

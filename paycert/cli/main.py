@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from paycert.cli import run_cmd, sandbox_cmd
+from paycert.cli import pact_cmd, run_cmd, sandbox_cmd
 
 app = typer.Typer(
     name="paycert",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.command(name="run")(run_cmd.run)
 app.command(name="sandbox")(sandbox_cmd.sandbox)
+app.command(name="verify-pact")(pact_cmd.verify_pact_command)
 
 
 @app.callback()

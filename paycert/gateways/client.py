@@ -214,15 +214,29 @@ class GatewayClient:
         self.require(operation)
         merged = self.base_context()
         merged.update(context or {})
-        return self._invoke(
+        declared = self.profile.operations[operation]
+        result = self._invoke(
             operation,
-            self.profile.operations[operation],
+            declared,
             merged,
             authenticated=authenticated,
             token=token,
             headers=headers,
             label=label,
         )
+        if result.status == 401 and authenticated and token is None and self._token is not None:
+            # The cached token may have expired on the gateway's clock (a sandbox's test clock moves faster
+            # than ours): fetch a fresh one once and repeat the call.
+            self._token = None
+            result = self._invoke(
+                operation,
+                declared,
+                merged,
+                authenticated=True,
+                headers=headers,
+                label=f"{label or operation} (new token)",
+            )
+        return result
 
     def _invoke(
         self,

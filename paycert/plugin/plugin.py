@@ -20,6 +20,7 @@ from paycert.core.criteria import Catalogue
 from paycert.core.errors import PaycertError
 from paycert.core.results import Outcome, TestResult, combine
 from paycert.plugin.fixtures import checkout, gateway, gateway_time, paycert_run, profile, sink, webhooks
+from paycert.plugin.merchant import merchant
 from paycert.plugin.options import add_options, register_markers
 from paycert.plugin.outcomes import classify
 from paycert.plugin.session import RUN_STATE, RunState
@@ -33,6 +34,7 @@ __all__ = [
     "criteria_results",
     "gateway",
     "gateway_time",
+    "merchant",
     "paycert_run",
     "profile",
     "sink",

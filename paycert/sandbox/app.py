@@ -10,10 +10,12 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
+from paycert.sandbox import merchant
 from paycert.sandbox.config import SandboxConfig
 from paycert.sandbox.faults import FAULTS
 from paycert.sandbox.gateways import GATEWAYS
 from paycert.sandbox.outbox import run_worker
+from paycert.sandbox.pact_states import build_pact_router
 from paycert.sandbox.requestlog import request_logger
 from paycert.sandbox.state import SandboxState
 
@@ -51,6 +53,8 @@ def create_app(config: SandboxConfig) -> FastAPI:
 
     for gateway in GATEWAYS:
         app.include_router(gateway.build_router(state), prefix=gateway.PREFIX)
+    app.include_router(merchant.build_router(state), prefix=merchant.PREFIX)
+    app.include_router(build_pact_router(state))
 
     @app.get("/_sandbox/health", tags=["sandbox"])
     def health() -> dict[str, Any]:

@@ -30,6 +30,12 @@ FAULTS: dict[str, str] = {
     "orphan-recurring": "a repeated payment is charged without a successful initial payment",
     "token-not-checked": "an unknown token is charged as if it were registered",
     "payout-declined": "every payout is declined",
+    "merchant-no-verify": "the reference merchant accepts webhooks without checking their signature",
+    "merchant-double-fulfil": "the reference merchant fulfils an order again on every paid notification",
+    "merchant-trusts-return-url": "the reference merchant believes the status typed into its return URL",
+    "merchant-no-poll": "the reference merchant never polls the gateway for payments pending too long",
+    "merchant-regresses-state": "the reference merchant lets a late event overwrite a final order state",
+    "merchant-ignores-amount": "the reference merchant fulfils without comparing amount and currency",
 }
 
 SLOW_WEBHOOK_DELAY_SECONDS = 15.0

@@ -64,6 +64,35 @@ class GatewayTarget:
 
 
 @dataclass(frozen=True)
+class MerchantGateway:
+    """The merchant's endpoints for one gateway, and the webhook secret it verifies that gateway's with."""
+
+    webhook_url: str
+    return_url: str
+    webhook_secret: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class MerchantTarget:
+    """A merchant integration to certify (specs/merchant/openapi.yaml): paycert plays the gateways at it."""
+
+    base_url: str
+    gateways: Mapping[str, MerchantGateway]
+    control_url: str | None = None
+    ca_file: Path | None = None
+    timeout_seconds: float = 10.0
+
+    def for_gateway(self, gateway_id: str) -> MerchantGateway:
+        return self.gateways.get(gateway_id) or MerchantGateway(
+            f"{self.base_url}/webhooks/{gateway_id}", f"{self.base_url}/return/{gateway_id}"
+        )
+
+    @property
+    def secrets(self) -> list[str]:
+        return [g.webhook_secret for g in self.gateways.values() if g.webhook_secret]
+
+
+@dataclass(frozen=True)
 class Target:
     name: str
     gateways: dict[str, GatewayTarget]
@@ -72,10 +101,12 @@ class Target:
     webhook_public_url: str | None = None
     allow_live_writes: bool = False
     live_max_amount: float = 1.0
+    merchant: MerchantTarget | None = None
 
     @property
     def secrets(self) -> list[str]:
-        return [s for g in self.gateways.values() for s in g.secrets]
+        merchant = self.merchant.secrets if self.merchant else []
+        return [s for g in self.gateways.values() for s in g.secrets] + merchant
 
     def only(self, gateway_ids: list[str]) -> Target:
         """The same target restricted to some gateways (the --gateway filter)."""
@@ -93,6 +124,7 @@ class Target:
             self.webhook_public_url,
             self.allow_live_writes,
             self.live_max_amount,
+            self.merchant,
         )
 
 
@@ -185,4 +217,34 @@ def target_from_data(
         webhook_public_url=hooks.get("public_url"),
         allow_live_writes=bool(live.get("allow_writes", False)),
         live_max_amount=float(live.get("max_amount", 1.0)),
+        merchant=_merchant(raw.get("merchant"), base_dir, where, env),
+    )
+
+
+def _merchant(raw: Any, base_dir: Path, where: str, env: Mapping[str, str]) -> MerchantTarget | None:
+    if not raw:
+        return None
+    base = str(raw["base_url"]).rstrip("/")
+    gateways: dict[str, MerchantGateway] = {}
+    for gid, entry in (raw.get("gateways") or {}).items():
+        secret: str | None = None
+        variable = entry.get("webhook_secret")
+        if variable:
+            secret = env.get(variable)
+            if not secret:
+                raise TargetError(
+                    f"{where}: merchant: environment variable {variable} (webhook secret of {gid}) is not set"
+                )
+        gateways[gid] = MerchantGateway(
+            webhook_url=str(entry.get("webhook_url") or f"{base}/webhooks/{gid}"),
+            return_url=str(entry.get("return_url") or f"{base}/return/{gid}"),
+            webhook_secret=secret,
+        )
+    ca = raw.get("ca_file")
+    return MerchantTarget(
+        base_url=base,
+        gateways=gateways,
+        control_url=raw.get("control_url"),
+        ca_file=(base_dir / ca) if ca else None,
+        timeout_seconds=float(raw.get("timeout_seconds", 10)),
     )

@@ -1,0 +1,144 @@
+"""The reference merchant's HTTP surface, as specs/merchant/openapi.yaml describes it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from paycert.sandbox.merchant.adapters import ADAPTERS, GatewayRefused
+from paycert.sandbox.merchant.orders import FINAL, Order
+from paycert.sandbox.merchant.service import Merchant, Rejected
+from paycert.sandbox.state import public_base
+
+# How long one WebSocket waits for the next change before it sends a keep-alive copy of the order.
+WS_IDLE_SECONDS = 15.0
+
+
+def _error(status: int, error: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": error, "message": message}, status_code=status)
+
+
+def view(order: Order) -> dict[str, Any]:
+    """An order as the order-status endpoint shows it (seed 004's "Check Payment Status")."""
+    return {
+        "orderId": order["orderId"],
+        "gateway": order["gateway"],
+        "status": order["status"],
+        "amount": order["amount"],
+        "currency": order["currency"],
+        "paymentId": order["paymentId"],
+        "paymentUrl": order["paymentUrl"],
+        "returnUrl": order.get("returnUrl"),
+        "fulfilments": order["fulfilments"],
+        "createdAt": order["createdAt"],
+        "expiresAt": order["expiresAt"],
+        "polledAt": order.get("polledAt"),
+        "history": order["history"],
+    }
+
+
+def _money(body: dict[str, Any]) -> tuple[Decimal, str] | str:
+    try:
+        amount = Decimal(str(body.get("amount")))
+    except InvalidOperation:
+        return "amount must be a number"
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        return "amount must be positive with at most two decimals"
+    currency = body.get("currency")
+    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
+        return "currency must be an ISO 4217 code such as EUR"
+    return amount, currency.upper()
+
+
+def build_router(merchant: Merchant) -> APIRouter:
+    router = APIRouter(tags=["merchant"])
+
+    @router.post("/orders", operation_id="createOrder", status_code=201)
+    async def create_order(request: Request) -> JSONResponse:
+        merchant.remember(public_base(request))
+        try:
+            body = await request.json()
+        except ValueError:
+            return _error(400, "invalid_request", "the body must be JSON")
+        if not isinstance(body, dict):
+            return _error(400, "invalid_request", "the body must be a JSON object")
+        gateway = body.get("gateway")
+        if gateway not in ADAPTERS:
+            return _error(400, "invalid_request", f"gateway must be one of {', '.join(ADAPTERS)}")
+        money = _money(body)
+        if isinstance(money, str):
+            return _error(400, "invalid_request", money)
+        card = body.get("card") or {}
+        if not isinstance(card, dict) or not all(isinstance(v, str) for v in card.values()):
+            return _error(400, "invalid_request", "card must be an object of strings")
+        try:
+            order = await merchant.checkout(str(gateway), *money, card)
+        except GatewayRefused as exc:
+            return _error(502, "gateway_refused", str(exc))
+        return JSONResponse(view(order), status_code=201)
+
+    @router.get("/orders/{orderId}", operation_id="getOrder")
+    async def get_order(orderId: str, request: Request) -> JSONResponse:
+        merchant.remember(public_base(request))
+        order = merchant.book.get(orderId)
+        if order is None:
+            return _error(404, "not_found", "no such order")
+        return JSONResponse(view(order))
+
+    @router.post("/webhooks/{gateway}", operation_id="receiveWebhook")
+    async def receive_webhook(gateway: str, request: Request) -> JSONResponse:
+        if gateway not in ADAPTERS:
+            return _error(404, "not_found", "no such gateway")
+        merchant.remember(public_base(request))
+        try:
+            answer = await merchant.webhook(gateway, await request.body(), request.headers)
+        except Rejected as exc:
+            # Seed 004: `return 'Invalid callback', 400`; nothing was changed.
+            return _error(400, "invalid_callback", str(exc))
+        except (GatewayRefused, httpx.HTTPError) as exc:
+            # The status could not be read back: let the gateway retry later.
+            return _error(503, "try_again", str(exc))
+        return JSONResponse(answer)
+
+    @router.get("/return/{gateway}", operation_id="paymentReturn", response_class=HTMLResponse)
+    async def payment_return(gateway: str, request: Request, orderId: str = "") -> HTMLResponse:
+        merchant.remember(public_base(request))
+        order = await merchant.returned(gateway, orderId, dict(request.query_params))
+        if order is None:
+            return HTMLResponse("<!doctype html><title>Unknown order</title><p>Unknown order.</p>", 404)
+        status = html.escape(order["status"])
+        return HTMLResponse(
+            "<!doctype html><html><head><title>Your order</title></head><body>"
+            f'<p id="order-status" data-status="{status}">Order {html.escape(order["orderId"])}: {status}</p>'
+            "</body></html>"
+        )
+
+    @router.websocket("/ws/orders/{orderId}")
+    async def order_updates(websocket: WebSocket, orderId: str) -> None:
+        # Seed 004 §3.2: the backend pushes each status change to the browser in real time.
+        await websocket.accept()
+        order = merchant.book.get(orderId)
+        if order is None:
+            await websocket.close(code=4404, reason="no such order")
+            return
+        queue = merchant.book.subscribe(orderId)
+        try:
+            await websocket.send_json(view(order))
+            while order["status"] not in FINAL:
+                with contextlib.suppress(TimeoutError):
+                    order = await asyncio.wait_for(queue.get(), timeout=WS_IDLE_SECONDS)
+                await websocket.send_json(view(order))
+            await websocket.close()
+        except WebSocketDisconnect:
+            pass
+        finally:
+            merchant.book.unsubscribe(orderId, queue)
+
+    return router
