@@ -59,8 +59,9 @@ class Payment:
     amount: Decimal
     currency: str
     reference: str
-    context: dict[str, Any]
-    created: ApiResult
+    # Not in repr: assertion messages and tracebacks quote payments, and the context holds the card.
+    context: dict[str, Any] = field(repr=False)
+    created: ApiResult = field(repr=False)
     redirect_url: str | None = None
     vendor_status: Any = None
     state: PaymentState | None = None

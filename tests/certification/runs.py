@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from paycert.redaction import find_leaks
+from paycert.sandbox.gateways import GATEWAYS
 
 REPO = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_SECONDS = 420
@@ -55,3 +59,39 @@ def paycert(*args: str, report_dir: Path, env: dict[str, str] | None = None) -> 
         check=False,
     )
     return Run(done.returncode, done.stdout, done.stderr, report_dir)
+
+
+# What must never reach an artifact, beyond the credentials: the sandbox's test card numbers, CVVs in
+# their fields, the 3-D Secure password, webhook secrets, tokens.
+CARD_NUMBERS = [
+    "4111111111111111",
+    "5555555555554444",
+    "378282246310005",
+    "5549110920049586",
+    "370000000000002",
+    "4000000000000002",
+    "4000000000009995",
+]
+FORBIDDEN_PATTERNS = [
+    re.compile(r"whsec_[0-9A-Za-z+/=]{8,}"),  # webhook secrets
+    re.compile(r"eyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}"),  # JWT-shaped tokens (txservices authtoken)
+    re.compile(r"password1"),  # the 3-D Secure password
+    re.compile(r'"(?:cvv|card\.cvv|csc)"\s*:\s*"\d{3,4}"'),
+    re.compile(r"(?:cvv|card\.cvv)=\d{3,4}"),
+]
+
+
+PUBLIC = {"member_id", "terminal_id", "partner_id", "client_id"}
+
+
+def assert_no_leaks(run_dir: Path) -> list[Path]:
+    """Every text artifact of a run is free of card numbers, CVVs, passwords, secrets and tokens."""
+    secrets = [v for g in GATEWAYS for k, v in g.CREDENTIALS.items() if k not in PUBLIC]
+    files = [p for p in run_dir.rglob("*") if p.is_file() and p.suffix in {".json", ".html", ".xml", ".txt"}]
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        leaks = find_leaks(text, [*secrets, *CARD_NUMBERS])
+        assert not leaks, f"{path.relative_to(run_dir)}: {leaks[:3]}"
+        for pattern in FORBIDDEN_PATTERNS:
+            assert not pattern.search(text), f"{path.relative_to(run_dir)} holds {pattern.pattern!r}"
+    return files

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.certification.runs import paycert
+from tests.certification.runs import assert_no_leaks, paycert
 
 pytestmark = pytest.mark.slow
 
@@ -62,3 +62,5 @@ def test_the_fault_turns_exactly_its_criteria_red(
         failed = next(c for c in run.readiness["criteria"] if c["id"] == criterion)
         reasons = [cell["reason"] for cell in failed["gateways"].values() if cell["status"] == "fail"]
         assert all(reasons), f"{criterion} failed without saying why"
+    # A failing run quotes more of what it saw (failure texts, allure traces): still nothing secret.
+    assert_no_leaks(run.run_dir)
