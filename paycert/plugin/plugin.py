@@ -272,4 +272,6 @@ def _redact_allure_results(directory: Path, redactor: Redactor) -> None:
             document = json.loads(path.read_text(encoding="utf-8"))
             path.write_text(json.dumps(redactor.json(document)), encoding="utf-8")
         elif path.suffix in {".txt", ".log"}:
-            path.write_text(redactor.text(path.read_text(encoding="utf-8", errors="replace")), encoding="utf-8")
+            path.write_text(
+                redactor.text(path.read_text(encoding="utf-8", errors="replace")), encoding="utf-8"
+            )
