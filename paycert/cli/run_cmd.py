@@ -112,8 +112,6 @@ def run(
             run_id,
             "--paycert-selection",
             json.dumps(selection.to_dict()),
-            # Allure results beside the readiness report, for teams that render them (`npx allure generate`).
-            f"--alluredir={report_dir / run_id / 'allure-results'}",
         ]
         if seed is not None:
             args += ["--paycert-seed", str(seed)]
