@@ -33,6 +33,13 @@ def sandbox(
     data_dir: Annotated[
         Path | None, typer.Option(help="Where payments and the webhook outbox are kept across restarts.")
     ] = None,
+    webhook_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--webhook-host",
+            help="A host off this machine that webhooks may be delivered to (repeatable); loopback only by default.",
+        ),
+    ] = None,
     list_faults: Annotated[bool, typer.Option("--list-faults", help="Name the faults and exit.")] = False,
 ) -> None:
     """Serve the reference sandbox of the built-in gateways (gustaffo, txservices, paylican)."""
@@ -46,7 +53,9 @@ def sandbox(
         typer.echo(f"paycert sandbox: {exc}", err=True)
         raise typer.Exit(EXIT_HARNESS_ERROR) from None
     directory = data_dir or Path(tempfile.mkdtemp(prefix="paycert-sandbox-"))
-    config = SandboxConfig(directory, faults=frozenset(fault or ()))
+    config = SandboxConfig(
+        directory, faults=frozenset(fault or ()), egress_hosts=frozenset(webhook_host or ())
+    )
     try:
         server = SandboxServer(config, host=host, port=port, tls=tls, log_level="info")
     except OSError as exc:

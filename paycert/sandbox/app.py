@@ -32,7 +32,13 @@ def create_app(config: SandboxConfig) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         worker = asyncio.create_task(
-            run_worker(state.outbox, config.tick_seconds, stop, on_tick=state.periodic_jobs)
+            run_worker(
+                state.outbox,
+                config.tick_seconds,
+                stop,
+                on_tick=state.periodic_jobs,
+                egress_hosts=config.egress_hosts,
+            )
         )
         try:
             yield

@@ -18,6 +18,8 @@ class SandboxConfig:
     faults: frozenset[str] = field(default_factory=frozenset)
     # How often the background worker looks for due webhooks and expired payments.
     tick_seconds: float = 0.05
+    # Hosts besides loopback the sandbox may send to (webhooks, the merchant's reads); see egress.py.
+    egress_hosts: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def db_path(self) -> Path:

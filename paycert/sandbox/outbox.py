@@ -13,13 +13,14 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from paycert.sandbox.clock import TestClock
+from paycert.sandbox.egress import guarded_client
 from paycert.sandbox.faults import SLOW_WEBHOOK_DELAY_SECONDS, Faults
 from paycert.sandbox.store import Store, new_id
 
@@ -264,10 +265,17 @@ class Outbox:
 
 
 async def run_worker(
-    outbox: Outbox, tick_seconds: float, stop: asyncio.Event, on_tick: Sequence[Callable[[], None]] = ()
+    outbox: Outbox,
+    tick_seconds: float,
+    stop: asyncio.Event,
+    on_tick: Sequence[Callable[[], None]] = (),
+    egress_hosts: Iterable[str] = (),
 ) -> None:
-    """Deliver due webhooks and run periodic jobs (payment expiry) until `stop` is set."""
-    async with httpx.AsyncClient() as client:
+    """Deliver due webhooks and run periodic jobs (payment expiry) until `stop` is set.
+
+    Deliveries leave only for loopback hosts (and `egress_hosts`): a URL on the network is a failed attempt.
+    """
+    async with guarded_client(egress_hosts) as client:
         while not stop.is_set():
             started = time.monotonic()
             for job in on_tick:

@@ -5,7 +5,6 @@ Each run is a real subprocess (the way CI runs paycert) against a real sandbox o
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -23,19 +22,15 @@ CONTRACT = {
     "CON-AUTH",
     "CON-STATEFUL",
 }
-CI_SECONDS = 120  # what a CI job can afford for the whole contract phase of three gateways
 
 
-def test_correct_sandbox_passes_every_contract_criterion_in_ci_time(tmp_path: Path) -> None:
-    started = time.monotonic()
+def test_correct_sandbox_passes_every_contract_criterion(tmp_path: Path) -> None:
     run = paycert("run", "--suite", "contract", report_dir=tmp_path)
-    elapsed = time.monotonic() - started
     statuses = {cid: s for cid, s in run.statuses().items() if cid.startswith("CON-")}
     assert {c for c, s in statuses.items() if s == "pass"} >= CONTRACT, (statuses, run.stderr[-2000:])
     assert run.readiness["verdict"] == "GO", run.stderr[-2000:]
     assert run.code == 0
     assert run.readiness["run"]["seed"] == 0
-    assert elapsed < CI_SECONDS, f"the contract phase took {elapsed:.0f} s"
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from paycert.sandbox.egress import guarded_client
 from paycert.sandbox.merchant.adapters import (
     ADAPTERS,
     WEBHOOK_SECRETS,
@@ -65,7 +66,9 @@ class Merchant:
 
     def http(self) -> httpx.AsyncClient:
         ca = self.state.config.data_dir / "tls" / "ca.pem"
-        return httpx.AsyncClient(timeout=10.0, verify=str(ca) if ca.exists() else True)
+        return guarded_client(
+            self.state.config.egress_hosts, verify=str(ca) if ca.exists() else True, timeout=10.0
+        )
 
     # -- seed 004 §1: initiate ----------------------------------------------------------------------------
 

@@ -1,0 +1,64 @@
+"""Where the sandbox may send its own requests (webhooks, the merchant's status reads): this machine only.
+
+The sandbox delivers webhooks to whatever URL a payment names, and generated contract tests name URLs such as
+`https://88.com`. A reference sandbox must never reach a host on the network because a fuzzer wrote its name,
+so every outgoing request goes through `EgressGuard`, which refuses, before any DNS look-up or connection,
+every host that is not a loopback address or `localhost` (or one the operator allowed by name with
+`paycert sandbox --webhook-host`). A refusal reaches the caller as an `httpx.ConnectError`, which the outbox
+records as a failed attempt like any receiver that cannot be reached.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+import httpx
+
+LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost; no name is resolved to decide."""
+    name = host.strip("[]").lower().rstrip(".")
+    if name in LOCAL_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class EgressRefusedError(httpx.ConnectError):
+    """The sandbox refused to send a request off this machine."""
+
+
+class EgressGuard(httpx.AsyncBaseTransport):
+    """An httpx transport that sends only to loopback (and explicitly allowed) hosts."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport, allowed_hosts: Iterable[str] = ()) -> None:
+        self._transport = transport
+        self._allowed = frozenset(h.lower() for h in allowed_hosts)
+
+    def allows(self, host: str) -> bool:
+        return is_loopback_host(host) or host.lower() in self._allowed
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        host = request.url.host
+        if not self.allows(host):
+            raise EgressRefusedError(
+                f"refused: {host} is not on this machine (the sandbox sends only to loopback addresses)",
+                request=request,
+            )
+        return await self._transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
+
+
+def guarded_client(
+    allowed_hosts: Iterable[str] = (), *, verify: str | bool = True, timeout: float = 10.0
+) -> httpx.AsyncClient:
+    """An AsyncClient whose every request passes the egress guard (redirects included: each is a request)."""
+    inner = httpx.AsyncHTTPTransport(verify=verify)
+    return httpx.AsyncClient(transport=EgressGuard(inner, allowed_hosts), timeout=timeout)
