@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from paycert.cli.main import app
+from paycert.cli.main import entry
 
-app()
+entry()

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import sys
+
 import typer
 
 from paycert.cli import pact_cmd, run_cmd, sandbox_cmd
@@ -23,5 +28,35 @@ def main() -> None:
     """Certify payment integrations before they go live."""
 
 
+def entry() -> None:
+    """Run the CLI and end the process with its exit code, and nothing after it.
+
+    The exit code is what CI gates a release on. The suites load native libraries (the Pact FFI's Rust
+    runtime, uvloop, jsonschema-rs) whose exit-time destructors crashed about one run in seven under load
+    (SIGSEGV after the report was written), turning a NO-GO into a -11. So once the command has finished and
+    everything is flushed, the process ends with `os._exit`, skipping the interpreter's and the C library's
+    teardown: every file paycert writes is closed when the command returns.
+    """
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:
+        code = _exit_code(exc.code)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be said there
+            stream.flush()
+    os._exit(code)
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)  # sys.exit("message"): Python prints it and exits 1
+    return 1
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    entry()

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis.strategies import SearchStrategy
 
 from paycert.core.errors import NotApplicable
 from paycert.core.evidence import Exchange
@@ -23,6 +25,7 @@ from paycert.targets.home import specs_dir
 from paycert.targets.spec import ApiSpec
 from paycert.targets.target import MerchantGateway, MerchantTarget
 from paycert.webhooks.sender import EventShape, Mode, Sent, WebhookSender
+from paycert.webhooks.strategies import webhook_documents
 
 __all__ = ["MerchantHarness", "merchant"]
 
@@ -48,6 +51,7 @@ class MerchantHarness:
             ca_file=target.ca_file,
         )
         schema = self.profile.json_schema("webhook") or {}
+        self.webhook_schema = schema
         examples = schema.get("examples") or [{}]
         self.shape = EventShape(
             examples[0], self.profile.webhooks, self.profile.raw.get("statuses", {}), self.profile.amounts
@@ -129,14 +133,26 @@ class MerchantHarness:
         *,
         amount: Decimal | None = None,
         currency: str | None = None,
+        template: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A webhook body of this gateway about the order's payment, saying `state`."""
-        return self.shape.body(
+        """A webhook body of this gateway about the order's payment, saying `state`.
+
+        `template` is another body of the gateway's (one drawn from its schema) to start from instead of the
+        schema's first example.
+        """
+        shape = self.shape if template is None else replace(self.shape, example=dict(template))
+        return shape.body(
             payment_id=str(order["paymentId"]),
             state=state,
             amount=Decimal(str(order["amount"])) if amount is None else amount,
             currency=str(order["currency"]) if currency is None else currency,
         )
+
+    def webhook_documents(self) -> SearchStrategy[dict[str, Any]]:
+        """Every webhook body this gateway's schema allows, as a hypothesis strategy."""
+        if not self.webhook_schema:
+            raise NotApplicable(f"{self.client.id}'s profile names no webhook schema to draw bodies from")
+        return webhook_documents(self.webhook_schema)
 
     def send(
         self, body: Mapping[str, Any] | bytes, mode: Mode = "signed", *, msg_id: str | None = None

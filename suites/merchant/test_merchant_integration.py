@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from paycert.core import NotApplicable, PaymentState
@@ -77,6 +77,33 @@ def test_webhooks_without_a_valid_signature_are_rejected_and_change_nothing(
     assert paid_once(merchant.wait_for_order(order["orderId"], paid_once)), (
         "a correctly signed completion was not applied"
     )
+
+
+@pytest.mark.criterion("MER-SIGNATURE")
+def test_forged_webhooks_of_every_shape_the_gateway_sends_change_nothing(merchant: MerchantHarness) -> None:
+    """Not just the documented example: any body the gateway's webhook schema allows, about this order, saying
+    it is paid, and not validly signed, is refused and leaves the order as it was."""
+    merchant.require_signed()
+    order = merchant.open_order()
+
+    # No shrinking: the first forged body the merchant trusts is the evidence; shrinking it only resends.
+    @settings(
+        max_examples=12,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        report_multiple_bugs=False,
+    )
+    @given(template=merchant.webhook_documents(), mode=st.sampled_from(BAD_MODES))
+    def refused(template: dict[str, Any], mode: Mode) -> None:
+        forged = merchant.event(order, template=template)
+        sent = merchant.send(forged, mode)
+        assert not sent.ok, f"a webhook {mode} was answered HTTP {sent.status}: the merchant trusted it"
+        after = merchant.order(order["orderId"])
+        assert untouched(after), f"a webhook {mode} moved the order to {after['status']}"
+
+    refused()
 
 
 @pytest.mark.criterion("MER-IDEMPOTENT")

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from paycert.sandbox.egress import is_loopback_host
 from paycert.webhooks.signatures import get_scheme
 
 # Attempt n+1 is made RETRY_SCHEDULE_SECONDS[n-1] seconds after attempt n failed (non-2xx, timeout, no answer).
@@ -107,6 +108,9 @@ class Notifier:
             **signed.headers,
         }
         try:
+            if not is_loopback_host(httpx.URL(event.url).host):
+                # Like the paycert sandbox, this test gateway never sends off the machine.
+                raise httpx.ConnectError(f"refused: {event.url} is not on this machine")
             response = self._client.post(event.url, content=signed.body, headers=headers)
             answer = str(response.status_code)
         except httpx.HTTPError as exc:

@@ -21,7 +21,9 @@ def test_loopback_hosts_are_on_this_machine(host: str) -> None:
     assert is_loopback_host(host)
 
 
-@pytest.mark.parametrize("host", ["88.com", "10.0.0.1", "192.168.1.20", "8.8.8.8", "localhost.example", "::2"])
+@pytest.mark.parametrize(
+    "host", ["88.com", "10.0.0.1", "192.168.1.20", "8.8.8.8", "localhost.example", "::2"]
+)
 def test_every_other_host_is_not(host: str) -> None:
     assert not is_loopback_host(host)
 
