@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
 import httpx
 import pytest
-import websockets
+from websockets.sync.client import connect
 
 from tests.merchant.support import create_order, event, order, sender
 
@@ -107,15 +106,14 @@ def test_the_browser_is_pushed_each_status_change_over_a_websocket(sandbox: obje
     created = create_order(base, "gustaffo")
     ws_url = base.replace("http://", "ws://") + f"/merchant/ws/orders/{created['orderId']}"
 
-    async def watch() -> list[str]:
-        seen: list[str] = []
-        async with websockets.connect(ws_url, open_timeout=5) as socket:
-            seen.append(json.loads(await asyncio.wait_for(socket.recv(), 5))["status"])
-            await asyncio.to_thread(sender(base, "gustaffo").send, event("gustaffo", created))
-            seen.append(json.loads(await asyncio.wait_for(socket.recv(), 5))["status"])
-        return seen
-
-    assert asyncio.run(watch()) == ["PENDING", "PAID"]
+    # websockets' threaded client: no event loop of this test's own, so it runs in a worker whose thread
+    # already has one (Playwright's sync API keeps a loop running for the session-wide browser).
+    seen: list[str] = []
+    with connect(ws_url, open_timeout=5) as socket:
+        seen.append(json.loads(socket.recv(timeout=5))["status"])
+        sender(base, "gustaffo").send(event("gustaffo", created))
+        seen.append(json.loads(socket.recv(timeout=5))["status"])
+    assert seen == ["PENDING", "PAID"]
 
 
 def test_fault_merchant_no_verify_takes_an_unsigned_webhook(start_sandbox: object) -> None:
