@@ -12,6 +12,16 @@ from paycert.sandbox import SandboxConfig, SandboxServer
 StartSandbox = Callable[..., SandboxServer]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests (whole `paycert run`s, a minute or more each) first, in their collected order.
+
+    With xdist's `--maxschedchunk 1` (the README's test command) each worker takes the next test when it has
+    fewer than two queued, so the slow ones spread over the workers from the start and the quick ones fill the
+    gaps, instead of a batch of slow ones queueing on one worker at the end.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def start_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartSandbox]:
     """Start a sandbox on a free loopback port: `start_sandbox("bad-signature", tls=True)`.

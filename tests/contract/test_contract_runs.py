@@ -11,6 +11,8 @@ import pytest
 
 from tests.certification.runs import paycert
 
+pytestmark = pytest.mark.slow  # each test is a whole `paycert run`
+
 CONTRACT = {
     "CON-SERVER-ERRORS",
     "CON-STATUS",

@@ -13,6 +13,8 @@ from paycert.redaction import Redactor
 from paycert.sandbox.gateways import GATEWAYS
 from tests.certification.runs import Run, paycert
 
+pytestmark = pytest.mark.slow  # each test is a whole `paycert run`
+
 GATEWAY_IDS = [g.PREFIX.strip("/") for g in GATEWAYS]
 
 
