@@ -25,7 +25,6 @@ from paycert.plugin.options import add_options, register_markers
 from paycert.plugin.outcomes import classify
 from paycert.plugin.session import RUN_STATE, RunState
 from paycert.plugin.subresults import criteria_results
-from paycert.redaction import Redactor
 from paycert.report import GatewayInfo, RunInfo, Selection, build_readiness, utc_now_iso, write_report
 from paycert.targets.home import specs_dir
 from paycert.targets.target import load_target
@@ -260,18 +259,3 @@ def _write(session: pytest.Session, state: RunState) -> None:
         encoding="utf-8",
     )
     write_report(readiness, state.reports_root, state.run_id, secrets=secrets)
-    _redact_allure_results(state.run_dir / "allure-results", Redactor(secrets))
-
-
-def _redact_allure_results(directory: Path, redactor: Redactor) -> None:
-    """allure-pytest writes its own files (failure traces quote test data): they get the same redaction."""
-    if not directory.is_dir():
-        return
-    for path in directory.iterdir():
-        if path.suffix == ".json":
-            document = json.loads(path.read_text(encoding="utf-8"))
-            path.write_text(json.dumps(redactor.json(document)), encoding="utf-8")
-        elif path.suffix in {".txt", ".log"}:
-            path.write_text(
-                redactor.text(path.read_text(encoding="utf-8", errors="replace")), encoding="utf-8"
-            )

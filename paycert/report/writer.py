@@ -1,7 +1,7 @@
 """Writes one run's reports into `reports/<run-id>/` and points `reports/latest` at it.
 
-Layout: `reports_root/<run_id>/{readiness.json, readiness.html, junit.xml}` plus whatever the run put there
-(screenshots, allure-results/, pacts/). `latest` is a relative symlink, replaced atomically; where symlinks
+Layout: `reports_root/<run_id>/{readiness.json, readiness.html, junit.xml, allure-results/}` plus whatever the
+run put there (screenshots, pacts/). `latest` is a relative symlink, replaced atomically; where symlinks
 cannot be made it is a copy of the run folder.
 """
 
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from paycert.report.allure import ALLURE_DIR, render_allure
 from paycert.report.html_report import render_html
 from paycert.report.json_report import dumps, readiness_to_dict
 from paycert.report.junit import render_junit
@@ -40,7 +41,8 @@ class ReportPaths:
 def write_report(
     readiness: Readiness, reports_root: Path, run_id: str, *, secrets: Iterable[str] = ()
 ) -> ReportPaths:
-    """Write readiness.json, readiness.html and junit.xml for the run, redacted, and move `latest` to it."""
+    """Write readiness.json, readiness.html, junit.xml and allure-results/ for the run, redacted, and move
+    `latest` to it."""
     if not run_id or run_id in {LATEST, ".", ".."} or "/" in run_id or os.sep in run_id:
         raise ValueError(f"not a usable run id for a folder name: {run_id!r}")
     run_dir = reports_root / run_id
@@ -58,8 +60,17 @@ def write_report(
     )
     _write(paths.html, html)
     _write(paths.junit, scrub.serialized(render_junit(document), _is_xml))
+    _write_allure(run_dir / ALLURE_DIR, document, scrub)
     point_latest(reports_root, run_id)
     return paths
+
+
+def _write_allure(directory: Path, document: dict[str, Any], scrub: Scrubber) -> None:
+    directory.mkdir(exist_ok=True)
+    for name, text in render_allure(document).items():
+        _write(
+            directory / name, scrub.serialized(text, _is_json) if name.endswith(".json") else scrub.text(text)
+        )
 
 
 def load_readiness(path: Path) -> dict[str, Any]:

@@ -11,13 +11,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from hypothesis import strategies as st
-from hypothesis_jsonschema import from_schema
 
 __all__ = ["webhook_bodies", "webhook_documents"]
 
 
 def webhook_documents(schema: Mapping[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     """Schema-valid webhook bodies as JSON objects (the schema's `examples` are drawn first)."""
+    # Imported here: hypothesis-jsonschema touches hypothesis's storage when imported, which hypothesis
+    # warns about while pytest is still loading plugins (paycert's loads before hypothesis's own).
+    from hypothesis_jsonschema import from_schema
+
     generated: st.SearchStrategy[Any] = from_schema(dict(schema))
     examples = [e for e in schema.get("examples") or () if isinstance(e, dict)]
     documents = st.sampled_from(examples) | generated if examples else generated

@@ -25,11 +25,16 @@ def _write(root: Path, run_id: str, results: list[TestResult] | None = None) -> 
     )
 
 
-def test_the_run_folder_holds_the_three_reports(tmp_path: Path) -> None:
+def test_the_run_folder_holds_the_three_reports_and_allure_results(tmp_path: Path) -> None:
     paths = _write(tmp_path, FIRST)
 
     assert paths.run_dir == tmp_path / FIRST
-    assert {p.name for p in paths.run_dir.iterdir()} == {"readiness.json", "readiness.html", "junit.xml"}
+    assert {p.name for p in paths.run_dir.iterdir()} == {
+        "readiness.json",
+        "readiness.html",
+        "junit.xml",
+        "allure-results",
+    }
     assert load_readiness(paths.run_dir) == load_readiness(paths.json)
     assert load_readiness(paths.json)["run"]["run_id"] == FIRST
 
