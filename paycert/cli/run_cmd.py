@@ -146,6 +146,10 @@ def run(
     console.print(summary_table(document))
     console.print(verdict_line(document), highlight=False)
     console.print(f"report: {report_dir / run_id / 'readiness.html'}", highlight=False)
+    if code == pytest.ExitCode.INTERNAL_ERROR:
+        # The plugin said why in one line; what was measured stays in readiness.json, but not all was written.
+        typer.echo("paycert: the report is incomplete (see the line above): not certifying", err=True)
+        raise typer.Exit(EXIT_HARNESS)
     if document.get("harness_errors"):
         first = document["harness_errors"][0]
         typer.echo(f"paycert: could not certify everything: {first}", err=True)

@@ -43,8 +43,8 @@ def render_allure(document: Mapping[str, Any]) -> dict[str, str]:
             "status": _STATUS.get(str(test.get("outcome")), "unknown"),
             "statusDetails": {"message": str(test.get("reason") or "")},
             "stage": "finished",
-            "start": start_ms,
-            "stop": start_ms + duration_ms,
+            "start": _unlike_a_card_number(start_ms),
+            "stop": _unlike_a_card_number(start_ms + duration_ms),
             "labels": [
                 {"name": "epic", "value": criterion.get("family", "")},
                 {"name": "feature", "value": criterion["id"]},
@@ -66,6 +66,25 @@ def _tests(document: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], str
         for gateway, cell in (criterion.get("gateways") or {}).items():
             for test in cell.get("tests") or []:
                 yield criterion, gateway, test
+
+
+def _unlike_a_card_number(ms: int) -> int:
+    """`ms`, or the next millisecond or two if its 13 digits pass the Luhn check.
+
+    The redaction masks every number shaped like a card number, epoch milliseconds included one time in ten;
+    a timestamp a millisecond late is better than one Allure cannot read.
+    """
+    while _luhn_valid(str(ms)):
+        ms += 1
+    return ms
+
+
+def _luhn_valid(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
 
 
 def _short(nodeid: str) -> str:

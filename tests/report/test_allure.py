@@ -85,3 +85,28 @@ def test_evidence_is_attached_and_redacted_like_every_other_artifact(tmp_path: P
         text = path.read_text()
         assert SECRET not in text, path.name
         assert "4111111111111111" not in text, path.name
+
+
+def _luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def test_timestamps_that_look_like_card_numbers_survive_the_redaction(tmp_path: Path) -> None:
+    # Epoch milliseconds are 13 digits, and one in ten passes the Luhn check a PAN detector applies.
+    start_ms = 1795462200000  # 2026-11-23T19:30:00Z, the factory's run start
+    duration_ms = next(ms for ms in range(250, 260) if _luhn_valid(str(start_ms + ms)))
+    results = replace(
+        all_passing(),
+        "WH-SIG",
+        "gustaffo",
+        result("WH-SIG", "gustaffo", duration_s=duration_ms / 1000),
+    )
+    write_report(build_readiness(CATALOGUE, results, run_info(RUN_ID)), tmp_path, RUN_ID)
+
+    [stop] = [d["stop"] for d in _results(tmp_path).values() if d["stop"] != start_ms + 250]
+    assert isinstance(stop, int), stop  # not masked into a string
+    assert 1 <= stop - (start_ms + duration_ms) <= 2  # moved a millisecond or two, off the Luhn check
