@@ -15,9 +15,10 @@ StartSandbox = Callable[..., SandboxServer]
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Slow tests (whole `paycert run`s, a minute or more each) first, in their collected order.
 
-    With xdist's `--maxschedchunk 1` (the README's test command) each worker takes the next test when it has
-    fewer than two queued, so the slow ones spread over the workers from the start and the quick ones fill the
-    gaps, instead of a batch of slow ones queueing on one worker at the end.
+    With xdist's `--dist loadgroup` (the README's test command) each worker takes the next test, or the next
+    `xdist_group` of tests that share a module-wide run, when it has two or fewer queued; so the slow ones
+    spread over the workers from the start and the quick ones fill the gaps, instead of a batch of slow ones
+    queueing on one worker at the end.
     """
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 

@@ -9,7 +9,8 @@ import pytest
 from paycert.redaction import find_leaks
 from tests.certification.runs import CARD_NUMBERS, FORBIDDEN_PATTERNS, Run, assert_no_leaks, paycert
 
-pytestmark = pytest.mark.slow
+# One worker runs this module, so its module-wide `paycert run` is made once, not once per worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("embedded-run")]
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,8 @@ import yaml
 
 from tests.fourth_gateway.app import API_SECRET, WEBHOOK_SECRET, WRONG_WEBHOOK_SECRET, QuetzalServer
 
-pytestmark = pytest.mark.slow
+# One worker runs this module, so its module-wide `paycert run` is made once, not once per worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fourth-gateway")]
 
 REPO = Path(__file__).resolve().parents[2]
 PROFILE = REPO / "tests" / "fourth_gateway" / "profile.yaml"

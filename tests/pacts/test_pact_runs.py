@@ -13,7 +13,8 @@ from paycert.redaction import Redactor
 from paycert.sandbox.gateways import GATEWAYS
 from tests.certification.runs import Run, paycert
 
-pytestmark = pytest.mark.slow  # each test is a whole `paycert run`
+# Slow (whole `paycert run`s), and on one worker: the consumer run is made once for the module.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pact-run")]
 
 GATEWAY_IDS = [g.PREFIX.strip("/") for g in GATEWAYS]
 
