@@ -18,15 +18,12 @@ from typing import TYPE_CHECKING, Any, Self
 
 from paycert.redaction import redact_url
 from paycert.shopper.driver import (
-    Card,
-    ChallengeSpec,
-    PageSpec,
     ShopperOutcome,
     field_selector,
     template_value,
 )
 from paycert.shopper.errors import ShopperError
-from paycert.shopper.journey import Action, Journey
+from paycert.shopper.journey import Action, Journey, JourneyWalker
 from paycert.shopper.urls import is_return, return_query
 
 if TYPE_CHECKING:
@@ -49,7 +46,7 @@ _ANY_SUBMIT = "button:not([type]), button[type=submit], input[type=submit], inpu
 _RETURNED = "<!doctype html><title>Returned to the merchant</title><h1>Returned to the merchant</h1><p>{}</p>"
 
 
-class BrowserShopper:
+class BrowserShopper(JourneyWalker):
     """`ShopperDriver` on Chromium. One browser per driver, started on first use and closed by `close()`;
     each journey runs in a fresh browser context (no cookies from the previous one). Like Playwright's sync
     API, a driver is used from the thread that created it. A journey fills at most `max_steps` pages (the
@@ -98,23 +95,6 @@ class BrowserShopper:
                     f"cannot start Chromium at {self.executable_path}: {_first_line(exc)}"
                 ) from None
         return self._browser
-
-    def pay(
-        self,
-        entry_url: str,
-        card: Card,
-        page: PageSpec,
-        *,
-        challenge: ChallengeSpec | None = None,
-        password: str | None = None,
-        cancel_challenge: bool = False,
-        return_prefix: str,
-    ) -> ShopperOutcome:
-        journey = Journey(page, challenge, password, cancel_challenge=cancel_challenge, card=card)
-        return self._walk(entry_url, journey, return_prefix)
-
-    def cancel(self, entry_url: str, page: PageSpec, *, return_prefix: str) -> ShopperOutcome:
-        return self._walk(entry_url, Journey(page, cancel_payment=True), return_prefix)
 
     def _walk(self, entry_url: str, journey: Journey, return_prefix: str) -> ShopperOutcome:
         from playwright.sync_api import Error

@@ -16,23 +16,20 @@ from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 import httpx
 
 from paycert.shopper.driver import (
-    Card,
-    ChallengeSpec,
-    PageSpec,
     ShopperOutcome,
     field_selector,
     template_value,
 )
 from paycert.shopper.errors import ShopperError
 from paycert.shopper.forms import Document, Element, Form
-from paycert.shopper.journey import Action, Journey
+from paycert.shopper.journey import Action, Journey, JourneyWalker
 from paycert.shopper.urls import is_return, return_query
 
 DEFAULT_MAX_STEPS = 10
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
-class HttpShopper:
+class HttpShopper(JourneyWalker):
     """`ShopperDriver` over httpx. Each journey starts with an empty cookie jar, like a new shopper, and makes
     at most `max_steps` requests (redirect hops included) before it must be back at the merchant.
 
@@ -53,23 +50,6 @@ class HttpShopper:
         self._owned = client is None
         self._client = client or httpx.Client(verify=verify, timeout=timeout)
         self.max_steps = max_steps
-
-    def pay(
-        self,
-        entry_url: str,
-        card: Card,
-        page: PageSpec,
-        *,
-        challenge: ChallengeSpec | None = None,
-        password: str | None = None,
-        cancel_challenge: bool = False,
-        return_prefix: str,
-    ) -> ShopperOutcome:
-        journey = Journey(page, challenge, password, cancel_challenge=cancel_challenge, card=card)
-        return self._walk(entry_url, journey, return_prefix)
-
-    def cancel(self, entry_url: str, page: PageSpec, *, return_prefix: str) -> ShopperOutcome:
-        return self._walk(entry_url, Journey(page, cancel_payment=True), return_prefix)
 
     def _walk(self, url: str, journey: Journey, return_prefix: str) -> ShopperOutcome:
         self._client.cookies.clear()

@@ -8,10 +8,11 @@ gets back what to do. Each form is submitted once: a gateway that shows the paym
 from __future__ import annotations
 
 import enum
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from paycert.redaction import redact_text, redact_url
-from paycert.shopper.driver import Card, ChallengeSpec, PageSpec
+from paycert.shopper.driver import Card, ChallengeSpec, PageSpec, ShopperOutcome
 from paycert.shopper.errors import ShopperError
 
 
@@ -75,3 +76,28 @@ class Journey:
                 )
             return Action.CANCEL
         return Action.PAY
+
+
+class JourneyWalker(ABC):
+    """What both drivers share: paying and cancelling are journeys; each driver walks one its own way."""
+
+    def pay(
+        self,
+        entry_url: str,
+        card: Card,
+        page: PageSpec,
+        *,
+        challenge: ChallengeSpec | None = None,
+        password: str | None = None,
+        cancel_challenge: bool = False,
+        return_prefix: str,
+    ) -> ShopperOutcome:
+        journey = Journey(page, challenge, password, cancel_challenge=cancel_challenge, card=card)
+        return self._walk(entry_url, journey, return_prefix)
+
+    def cancel(self, entry_url: str, page: PageSpec, *, return_prefix: str) -> ShopperOutcome:
+        return self._walk(entry_url, Journey(page, cancel_payment=True), return_prefix)
+
+    @abstractmethod
+    def _walk(self, entry_url: str, journey: Journey, return_prefix: str) -> ShopperOutcome:
+        """Follow `journey` from `entry_url` until the shopper is back at `return_prefix` or it ends."""
