@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -77,3 +78,5 @@ def _announce(server: SandboxServer) -> None:
         typer.echo(f"  {gid:11} {server.base_url}{gateway.PREFIX}")
         for name, value in gateway.CREDENTIALS.items():
             typer.echo(f"    export {env_name(gid, name)}={value}")
+    # Said before serving forever: flushed, so a pipe (a test, `| tee`, a CI log) sees it now, not at exit.
+    sys.stdout.flush()
