@@ -15,6 +15,8 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from paycert.redaction import luhn_valid
+
 __all__ = ["ALLURE_DIR", "render_allure"]
 
 ALLURE_DIR = "allure-results"
@@ -74,17 +76,9 @@ def _unlike_a_card_number(ms: int) -> int:
     The redaction masks every number shaped like a card number, epoch milliseconds included one time in ten;
     a timestamp a millisecond late is better than one Allure cannot read.
     """
-    while _luhn_valid(str(ms)):
+    while luhn_valid(str(ms)):
         ms += 1
     return ms
-
-
-def _luhn_valid(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if position % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
 
 
 def _short(nodeid: str) -> str:

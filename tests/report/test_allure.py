@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from paycert.core.results import Outcome
+from paycert.redaction import luhn_valid
 from paycert.report.readiness import build_readiness
 from paycert.report.writer import write_report
 from tests.report.factory import CATALOGUE, all_passing, exchange, replace, result, run_info
@@ -87,18 +88,10 @@ def test_evidence_is_attached_and_redacted_like_every_other_artifact(tmp_path: P
         assert "4111111111111111" not in text, path.name
 
 
-def _luhn_valid(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
-
-
 def test_timestamps_that_look_like_card_numbers_survive_the_redaction(tmp_path: Path) -> None:
     # Epoch milliseconds are 13 digits, and one in ten passes the Luhn check a PAN detector applies.
     start_ms = 1795462200000  # 2026-11-23T19:30:00Z, the factory's run start
-    duration_ms = next(ms for ms in range(250, 260) if _luhn_valid(str(start_ms + ms)))
+    duration_ms = next(ms for ms in range(250, 260) if luhn_valid(str(start_ms + ms)))
     results = replace(
         all_passing(),
         "WH-SIG",
