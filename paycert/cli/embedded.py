@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -57,3 +58,16 @@ def _merchant(server: SandboxServer) -> dict[str, Any]:
     if server.ca_file:
         entry["ca_file"] = str(server.ca_file)
     return entry
+
+
+def stop_embedded(server: SandboxServer | None) -> None:
+    """Stop the embedded sandbox and remove its working folder (its data, certificates and target file).
+
+    The run's evidence is in the report; a sandbox made for one run leaves nothing behind in the temp dir.
+    """
+    if server is None:
+        return
+    server.stop()
+    work = server.config.data_dir.parent
+    if work.name.startswith("paycert-embedded-"):
+        shutil.rmtree(work, ignore_errors=True)

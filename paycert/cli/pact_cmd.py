@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from paycert import __version__
-from paycert.cli.embedded import start_embedded
+from paycert.cli.embedded import start_embedded, stop_embedded
 from paycert.core.criteria import Catalogue
 from paycert.core.errors import PaycertError
 from paycert.core.results import Outcome
@@ -78,8 +78,7 @@ def verify_pact_command(
         typer.echo(f"paycert: {str(exc).splitlines()[0]}", err=True)
         raise typer.Exit(EXIT_HARNESS) from None
     finally:
-        if server is not None:
-            server.stop()
+        stop_embedded(server)
     for interaction in verification.interactions:
         line = f"{interaction.outcome.value:<14} {interaction.description}"
         if interaction.outcome is not Outcome.PASS:

@@ -10,7 +10,7 @@ import pytest
 import typer
 from rich.console import Console
 
-from paycert.cli.embedded import start_embedded
+from paycert.cli.embedded import start_embedded, stop_embedded
 from paycert.cli.progress import ProgressLines, summary_table, verdict_line
 from paycert.core.criteria import Catalogue
 from paycert.core.errors import PaycertError
@@ -95,7 +95,7 @@ def run(
         if gateway:
             loaded.only(list(gateway))
     except PaycertError as exc:
-        _stop(server)
+        stop_embedded(server)
         return _cannot_run(str(exc), run_id, started, report_dir, selection, target)
 
     try:
@@ -131,7 +131,7 @@ def run(
         )
         code = pytest.main(args, plugins=[ProgressLines(console)])
     finally:
-        _stop(server)
+        stop_embedded(server)
     readiness_file = report_dir / run_id / "readiness.json"
     if not readiness_file.is_file():
         return _cannot_run(
@@ -157,11 +157,6 @@ def run(
     if document["verdict"] == "GO" or (document["verdict"] == "CONDITIONAL" and conditional_ok):
         raise typer.Exit(EXIT_GO)
     raise typer.Exit(EXIT_NOT_GO)
-
-
-def _stop(server: object) -> None:
-    if server is not None:
-        server.stop()  # type: ignore[attr-defined]
 
 
 def _cannot_run(

@@ -14,8 +14,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("embedded-run")]
 
 
 @pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    return paycert("run", report_dir=tmp_path_factory.mktemp("reports"))
+def temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's TMPDIR, where the embedded sandbox keeps its data while it serves."""
+    return tmp_path_factory.mktemp("tmp")
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory, temp_dir: Path) -> Run:
+    return paycert("run", report_dir=tmp_path_factory.mktemp("reports"), env={"TMPDIR": str(temp_dir)})
 
 
 def test_the_embedded_sandbox_is_certified_go(embedded: Run) -> None:
@@ -51,6 +57,12 @@ def test_the_report_carries_evidence_with_curl_lines(embedded: Run) -> None:
 def test_no_artifact_holds_a_card_number_cvv_password_secret_or_token(embedded: Run) -> None:
     scanned = assert_no_leaks(embedded.run_dir)
     assert {p.name for p in scanned} >= {"readiness.json", "readiness.html", "junit.xml", "results.json"}
+    assert any(p.parent.name == "allure-results" for p in scanned), "the Allure results were not scanned"
+
+
+def test_the_embedded_sandbox_leaves_nothing_behind(embedded: Run, temp_dir: Path) -> None:
+    assert embedded.code == 0, embedded.stderr[-2000:]
+    assert not list(temp_dir.glob("paycert-embedded-*")), "the embedded sandbox's folder was left in TMPDIR"
 
 
 def test_the_scan_itself_catches_a_planted_leak(tmp_path: Path) -> None:
