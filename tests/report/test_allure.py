@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from paycert.core.results import Outcome
 from paycert.redaction import luhn_valid
@@ -103,3 +106,42 @@ def test_timestamps_that_look_like_card_numbers_survive_the_redaction(tmp_path: 
     [stop] = [d["stop"] for d in _results(tmp_path).values() if d["stop"] != start_ms + 250]
     assert isinstance(stop, int), stop  # not masked into a string
     assert 1 <= stop - (start_ms + duration_ms) <= 2  # moved a millisecond or two, off the Luhn check
+
+
+ALLURE = Path(__file__).resolve().parents[2] / "tools" / "node" / "node_modules" / ".bin" / "allure"
+
+
+def test_allure_itself_renders_the_results_with_their_statuses(tmp_path: Path) -> None:
+    # Missing prerequisites fail, not skip: a skipped render would look like a working one.
+    if not ALLURE.exists():
+        pytest.fail(f"Allure 3 is not installed ({ALLURE}): run npm ci --prefix tools/node")
+    results = replace(
+        all_passing(), "WH-SIG", "paylican", result("WH-SIG", "paylican", Outcome.FAIL, "unsigned")
+    )
+    results = replace(
+        results, "PAY-3DS", "paylican", result("PAY-3DS", "paylican", Outcome.NOT_APPLICABLE, "no 3DS")
+    )
+    results = replace(
+        results, "KPI-LAT", "gustaffo", result("KPI-LAT", "gustaffo", Outcome.NOT_EVALUATED, "no budget")
+    )
+    write_report(build_readiness(CATALOGUE, results, run_info(RUN_ID)), tmp_path, RUN_ID)
+
+    rendered = tmp_path / "allure-report"
+    done = subprocess.run(
+        [str(ALLURE), "generate", str(tmp_path / RUN_ID / "allure-results"), "-o", str(rendered)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    stats = json.loads((rendered / "summary.json").read_text())["stats"]
+    assert stats == {
+        "total": len(results),
+        "passed": len(results) - 3,
+        "failed": 1,
+        "broken": 1,
+        "skipped": 1,
+    }
+    assert (rendered / "index.html").is_file()
