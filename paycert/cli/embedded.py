@@ -16,10 +16,13 @@ from paycert.sandbox.gateways import GATEWAYS
 from paycert.sandbox.merchant import PREFIX as MERCHANT_PREFIX
 from paycert.sandbox.merchant import WEBHOOK_SECRETS as MERCHANT_WEBHOOK_SECRETS
 
+# The embedded sandbox's working folder; `stop_embedded` removes only folders named so.
+WORK_PREFIX = "paycert-embedded-"
+
 
 def start_embedded(faults: frozenset[str] = frozenset(), *, tls: bool = False) -> tuple[SandboxServer, Path]:
     """A sandbox on a free loopback port and a target file for it (credentials exported to this process)."""
-    work = Path(tempfile.mkdtemp(prefix="paycert-embedded-"))
+    work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX))
     server = SandboxServer(SandboxConfig(work / "sandbox", faults=faults), tls=tls).start()
     gateways: dict[str, Any] = {}
     for module in GATEWAYS:
@@ -69,5 +72,5 @@ def stop_embedded(server: SandboxServer | None) -> None:
         return
     server.stop()
     work = server.config.data_dir.parent
-    if work.name.startswith("paycert-embedded-"):
+    if work.name.startswith(WORK_PREFIX):
         shutil.rmtree(work, ignore_errors=True)

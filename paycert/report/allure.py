@@ -3,7 +3,8 @@
 allure-pytest records failure traces that quote test values (request bodies, card fields) which the
 redaction never sees, so paycert writes the Allure files itself, from the same redacted document that
 readiness.json is made of: one result per test and gateway, labelled with its criterion, family, gateway and
-severity, its evidence as a JSON attachment. `npx allure generate allure-results` renders them (Allure 3).
+severity, its evidence as a JSON attachment. Allure 3 (`tools/node`, npm) renders them: `allure generate
+allure-results -o allure-report`.
 """
 
 from __future__ import annotations
@@ -30,15 +31,15 @@ def render_allure(document: Mapping[str, Any]) -> dict[str, str]:
     files: dict[str, str] = {}
     start_ms = _epoch_ms(document["run"].get("started_at"))
     for criterion, gateway, test in _tests(document):
-        key = f"{document['run']['run_id']}/{criterion['id']}/{gateway}/{test['nodeid']}"
-        result_id = str(uuid.uuid5(uuid.NAMESPACE_URL, key))
+        identity = f"{criterion['id']}/{gateway}/{test['nodeid']}"
+        result_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{document['run']['run_id']}/{identity}"))
         attachment = f"{result_id}-evidence-attachment.json"
         files[attachment] = json.dumps(test.get("evidence") or [], indent=2, sort_keys=True)
         duration_ms = int(float(test.get("duration_s") or 0) * 1000)
         result = {
             "uuid": result_id,
             # The same test on the same gateway across runs: what Allure's history and retries key on.
-            "historyId": hashlib.sha256(f"{criterion['id']}/{gateway}/{test['nodeid']}".encode()).hexdigest(),
+            "historyId": hashlib.sha256(identity.encode()).hexdigest(),
             "name": f"{criterion['id']} · {gateway} · {_short(test['nodeid'])}",
             "fullName": test["nodeid"],
             "description": criterion.get("title", ""),

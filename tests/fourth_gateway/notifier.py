@@ -107,14 +107,14 @@ class Notifier:
             "user-agent": "QuetzalPay-Webhooks/2",
             **signed.headers,
         }
-        try:
-            if not is_loopback_host(httpx.URL(event.url).host):
-                # Like the paycert sandbox, this test gateway never sends off the machine.
-                raise httpx.ConnectError(f"refused: {event.url} is not on this machine")
-            response = self._client.post(event.url, content=signed.body, headers=headers)
-            answer = str(response.status_code)
-        except httpx.HTTPError as exc:
-            answer = type(exc).__name__
+        if not is_loopback_host(httpx.URL(event.url).host):
+            answer = "ConnectError"  # like the paycert sandbox, this test gateway never sends off the machine
+        else:
+            try:
+                response = self._client.post(event.url, content=signed.body, headers=headers)
+                answer = str(response.status_code)
+            except httpx.HTTPError as exc:
+                answer = type(exc).__name__
         event.answers.append(answer)
         if event.delivered or event.attempts >= MAX_ATTEMPTS:
             return

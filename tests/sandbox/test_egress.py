@@ -5,9 +5,6 @@ Generated contract tests fill `notificationUrl` with hosts such as `https://88.c
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 import httpx
 import pytest
 
@@ -35,21 +32,11 @@ def test_an_allowed_host_passes_by_name_only() -> None:
     assert not guard.allows("other.internal")
 
 
-def _attempted(tx: Tx, timeout: float = 5.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        deliveries = tx.outbox()
-        if deliveries and deliveries[0]["attempts"] >= 1:
-            return deliveries[0]
-        time.sleep(0.05)
-    raise AssertionError("the callback was never attempted")
-
-
 def test_a_callback_to_a_host_on_the_network_is_refused_before_it_leaves(sandbox: SandboxServer) -> None:
     tx = Tx(sandbox.base_url)
     try:
         tx.pay(VISA, notificationUrl="https://paycert-egress-check.example/webhooks")
-        delivery = _attempted(tx)
+        delivery = tx.wait_for_attempts(1)
     finally:
         tx.close()
     [attempt] = delivery["attempt_log"]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-from typing import Any
 
 from paycert.sandbox import SandboxServer
 from paycert.webhooks.signatures import get_scheme
@@ -13,23 +11,13 @@ from tests.conftest import StartSandbox
 from tests.sandbox.test_txservices_support import KEY, VISA, Tx, callback_checksum
 
 
-def _wait_attempts(tx: Tx, count: int, timeout: float = 5.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        [delivery] = tx.outbox()
-        if delivery["attempts"] >= count:
-            return delivery
-        time.sleep(0.05)
-    raise AssertionError(f"the callback was not attempted {count} times")
-
-
 def test_a_callback_is_retried_after_a_500(sandbox: SandboxServer) -> None:
     tx = Tx(sandbox.base_url)
     try:
         with WebhookSink() as sink:
             sink.fail_next(1, status=500)
             tx.pay(VISA, notificationUrl=sink.url)
-            first = _wait_attempts(tx, 1)
+            first = tx.wait_for_attempts(1)
             assert first["state"] == "pending"
             assert first["max_attempts"] == 5
             assert first["schedule"] == [2.0, 4.0, 8.0, 16.0]
@@ -44,7 +32,7 @@ def test_a_callback_is_retried_after_a_500(sandbox: SandboxServer) -> None:
                 "timestamp": retried["timestamp"],
             }
             assert retried["checksum"] == callback_checksum(retried)
-            assert _wait_attempts(tx, 2)["state"] == "delivered"
+            assert tx.wait_for_attempts(2)["state"] == "delivered"
     finally:
         tx.close()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import time
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -142,6 +143,17 @@ class Tx:
         response = self.http.get(f"{self.root}/_sandbox/outbox", params={"gateway": "txservices"})
         result: list[dict[str, Any]] = response.json()
         return result
+
+    def wait_for_attempts(self, count: int, timeout: float = 5.0) -> dict[str, Any]:
+        """The one callback in the outbox, once it has been attempted `count` times (polled, bounded)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            deliveries = self.outbox()
+            if deliveries and deliveries[0]["attempts"] >= count:
+                [delivery] = deliveries
+                return delivery
+            time.sleep(0.05)
+        raise AssertionError(f"the callback was not attempted {count} times")
 
 
 class _FormReader(HTMLParser):
