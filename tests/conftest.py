@@ -15,10 +15,10 @@ StartSandbox = Callable[..., SandboxServer]
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Slow tests (whole `paycert run`s, a minute or more each) first, in their collected order.
 
-    With xdist's `--dist loadgroup` (the README's test command) each worker takes the next test, or the next
-    `xdist_group` of tests that share a module-wide run, when it has two or fewer queued; so the slow ones
-    spread over the workers from the start and the quick ones fill the gaps, instead of a batch of slow ones
-    queueing on one worker at the end.
+    With the README's `-n 4 --maxschedchunk 1` each worker is handed two tests at a time and refilled as it
+    finishes them, so the slow ones spread over the workers from the start and the quick ones fill the gaps,
+    instead of a batch of slow ones queueing on one worker at the end. Tests that share a module-wide run do
+    not depend on this: they share it through `tests/shared_once.py`, on whichever workers they land.
     """
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 

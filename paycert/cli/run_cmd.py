@@ -29,7 +29,8 @@ from paycert.targets.target import load_target
 EXIT_GO = 0
 EXIT_NOT_GO = 1
 EXIT_HARNESS = 2
-SUITES = ("scenarios", "webhooks", "contract", "merchant", "pacts", "security")
+SUITES = ("scenarios", "webhooks", "contract", "merchant", "pacts")
+INNER_CONFIG = Path(__file__).with_name("inner-pytest.ini")
 
 console = Console(stderr=True, width=120)
 
@@ -88,6 +89,9 @@ def run(
         unknown_suites = sorted(set(suite or ()) - set(SUITES))
         if unknown_suites:
             raise PaycertError(f"unknown suite(s) {', '.join(unknown_suites)}; known: {', '.join(SUITES)}")
+        missing = [s for s in (suite or SUITES) if not (home / "suites" / s).is_dir()]
+        if missing:
+            raise PaycertError(f"suite folder(s) missing from {home / 'suites'}: {', '.join(missing)}")
         if target is None:
             server, target = start_embedded(frozenset(fault or ()), tls=tls)
             console.print(f"embedded sandbox on {server.base_url}", highlight=False)
@@ -99,9 +103,12 @@ def run(
         return _cannot_run(str(exc), run_id, started, report_dir, selection, target)
 
     try:
-        args = [str(home / "suites" / s) for s in (suite or SUITES) if (home / "suites" / s).is_dir()]
+        args = [str(home / "suites" / s) for s in dict.fromkeys(suite or SUITES)]
         args += [
+            "-c",
+            str(INNER_CONFIG),
             f"--rootdir={home}",
+            f"--confcutdir={home / 'suites'}",
             "-p",
             "no:cacheprovider",
             "--paycert-target",

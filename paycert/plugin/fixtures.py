@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from paycert.gateways.client import GatewayClient
+from paycert.gateways.pointers import resolve
 from paycert.plugin.checkout import Checkout
 from paycert.plugin.clock import GatewayTime
 from paycert.plugin.inbox import WebhookInbox
@@ -21,13 +24,13 @@ def paycert_run(request: pytest.FixtureRequest) -> RunState:
 
 
 @pytest.fixture
-def gateway(paycert_run: RunState, gateway_id: str) -> GatewayClient:
+def gateway(paycert_run: RunState, gateway_id: str, request: pytest.FixtureRequest) -> GatewayClient:
     """The client of the gateway this test runs against (tests are parametrized over the target's)."""
     if gateway_id in paycert_run.unreachable:
         pytest.skip(f"{NOT_EVALUATED_PREFIX}{paycert_run.unreachable[gateway_id]}")
     paycert_run.target.gateways[gateway_id].require_profile()
     client = paycert_run.client(gateway_id)
-    _prepare_webhooks(paycert_run, client)
+    _prepare_webhooks(paycert_run, client, suite=request.node.path.parent.name)
     return client
 
 
@@ -69,18 +72,24 @@ def webhooks(gateway: GatewayClient, sink: WebhookSink) -> WebhookInbox:
     return WebhookInbox(gateway, sink)
 
 
-def _prepare_webhooks(run: RunState, client: GatewayClient) -> None:
-    """Point the gateway's webhooks at the sink, once per run, the way its profile says."""
-    if client.id in run.webhooks_ready:
+def _prepare_webhooks(run: RunState, client: GatewayClient, *, suite: str) -> None:
+    """Point the gateway's webhooks at the sink the way its profile says, and keep them pointed there.
+
+    Done on the first test that needs the gateway, then re-checked once at the start of every later suite:
+    a suite that ran in between (the generated contract tests list and delete registrations) must not leave
+    the next one waiting for webhooks that no longer come, so suite order never changes a verdict.
+    """
+    ready = run.webhooks_ready.get(client.id)
+    if ready is not None and (ready == suite or _still_pointed_at_sink(client)):
+        run.webhooks_ready[client.id] = suite
         return
     url = f"{run.webhook_base()}/{client.id}"
     client.context_extra["webhook_url"] = url
     delivery = client.profile.webhooks["delivery"]
     operation = {"registered": "register_webhook", "configured": "configure_webhook"}.get(delivery)
     if operation and client.offers(operation):
-        result = client.call(
-            operation, {"webhook_url": url, "notification_url": url}, label=f"{operation} for paycert's sink"
-        )
+        label = f"{operation} for paycert's sink" + (" (again: it was gone)" if ready is not None else "")
+        result = client.call(operation, {"webhook_url": url, "notification_url": url}, label=label)
         if not result.ok:
             run.harness_error(
                 f"{client.id}: {operation} answered HTTP {result.status}; webhooks cannot be certified"
@@ -93,4 +102,25 @@ def _prepare_webhooks(run: RunState, client: GatewayClient) -> None:
             secret = result.get("secret")
             if secret:
                 run.redactor.add_secret(str(secret))
-    run.webhooks_ready[client.id] = delivery
+    run.webhooks_ready[client.id] = suite
+
+
+def _still_pointed_at_sink(client: GatewayClient) -> bool:
+    """Whether paycert's registration is still there, by the profile's `list_webhooks` where it has one.
+
+    A configured endpoint is set again (setting it is idempotent); a registration without a way to list
+    them is taken as still there, since registering again would double every delivery.
+    """
+    delivery = client.profile.webhooks["delivery"]
+    if delivery == "configured":
+        return False
+    if delivery != "registered" or not client.offers("list_webhooks"):
+        return True
+    registration = client.context_extra.get("registration") or {}
+    webhook_id = client.profile.operations["register_webhook"].get("result", {}).get("webhook_id")
+    ours = resolve(registration, str(webhook_id), None) if webhook_id else None
+    if not ours:
+        return True
+    listed = client.call("list_webhooks", label="paycert's registration still there?")
+    return listed.ok and str(ours) in json.dumps(listed.body)
+

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from paycert.redaction import find_leaks
 from paycert.sandbox.gateways import GATEWAYS
+from tests.shared_once import shared_once
 
 REPO = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_SECONDS = 420
@@ -40,6 +43,18 @@ class Run:
     def with_status(self, status: str) -> set[str]:
         return {cid for cid, s in self.statuses().items() if s == status}
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "report_dir": str(self.report_dir),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Run:
+        return cls(int(raw["code"]), str(raw["stdout"]), str(raw["stderr"]), Path(raw["report_dir"]))
+
     def last_stderr_line(self) -> str:
         lines = [line for line in self.stderr.strip().splitlines() if line.strip()]
         return lines[-1] if lines else ""
@@ -59,6 +74,24 @@ def paycert(*args: str, report_dir: Path, env: dict[str, str] | None = None) -> 
         check=False,
     )
     return Run(done.returncode, done.stdout, done.stderr, report_dir)
+
+
+def shared_paycert(
+    tmp_path_factory: pytest.TempPathFactory, key: str, *args: str, temp_dir: bool = False
+) -> Run:
+    """`paycert ARGS` made once per test session for `key`, whichever worker asks first (tests/shared_once.py).
+
+    Its report folder is `<work>/reports`; with `temp_dir`, the run's TMPDIR is `<work>/tmp` (made first).
+    """
+
+    def produce(work: Path) -> dict[str, Any]:
+        env = None
+        if temp_dir:
+            (work / "tmp").mkdir(exist_ok=True)
+            env = {"TMPDIR": str(work / "tmp")}
+        return paycert(*args, report_dir=work / "reports", env=env).to_dict()
+
+    return Run.from_dict(shared_once(tmp_path_factory, key, produce))
 
 
 # What must never reach an artifact, beyond the credentials: the sandbox's test card numbers, CVVs in

@@ -7,21 +7,21 @@ from pathlib import Path
 import pytest
 
 from paycert.redaction import find_leaks
-from tests.certification.runs import CARD_NUMBERS, FORBIDDEN_PATTERNS, Run, assert_no_leaks, paycert
+from tests.certification.runs import CARD_NUMBERS, FORBIDDEN_PATTERNS, Run, assert_no_leaks, shared_paycert
 
-# One worker runs this module, so its module-wide `paycert run` is made once, not once per worker.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("embedded-run")]
-
-
-@pytest.fixture(scope="module")
-def temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The run's TMPDIR, where the embedded sandbox keeps its data while it serves."""
-    return tmp_path_factory.mktemp("tmp")
+# The module's `paycert run` is made once per test session, whichever worker gets there first.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory, temp_dir: Path) -> Run:
-    return paycert("run", report_dir=tmp_path_factory.mktemp("reports"), env={"TMPDIR": str(temp_dir)})
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    return shared_paycert(tmp_path_factory, "embedded-run", "run", temp_dir=True)
+
+
+@pytest.fixture(scope="module")
+def temp_dir(embedded: Run) -> Path:
+    """The run's TMPDIR, where the embedded sandbox kept its data while it served."""
+    return embedded.report_dir.parent / "tmp"
 
 
 def test_the_embedded_sandbox_is_certified_go(embedded: Run) -> None:

@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,10 @@ import pytest
 import yaml
 
 from tests.fourth_gateway.app import API_SECRET, WEBHOOK_SECRET, WRONG_WEBHOOK_SECRET, QuetzalServer
+from tests.shared_once import shared_once
 
-# One worker runs this module, so its module-wide `paycert run` is made once, not once per worker.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fourth-gateway")]
+# The module's three runs are made once per test session, whichever worker gets there first.
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 PROFILE = REPO / "tests" / "fourth_gateway" / "profile.yaml"
@@ -102,14 +102,21 @@ SUITES = ["--suite", "scenarios", "--suite", "webhooks"]
 
 
 @pytest.fixture(scope="module")
-def certifications(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Certification]]:
-    """Certify a correct and two faulty Quetzal servers, the three runs side by side."""
+def certifications(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Certification]:
+    """Certify a correct and two faulty Quetzal servers, once per test session (tests/shared_once.py)."""
+    made = shared_once(tmp_path_factory, "fourth-gateway-runs", _certify_all)
+    return {name: Certification(r["code"], r["stderr"], Path(r["run_dir"])) for name, r in made.items()}
+
+
+def _certify_all(work_root: Path) -> dict[str, Any]:
+    """The three runs side by side, each against its own Quetzal server; their outcomes as plain data."""
     servers: dict[str, QuetzalServer] = {}
     runs: dict[str, tuple[subprocess.Popen[bytes], Path, Path]] = {}
     try:
         for name, faults in FAULTS.items():
             server = servers[name] = QuetzalServer(**faults).start()
-            work = tmp_path_factory.mktemp(f"quetzal-{name}")
+            work = work_root / f"quetzal-{name}"
+            work.mkdir(exist_ok=True)
             env = {**os.environ, **{ENV_NAMES[k]: v for k, v in server.credentials.items()}}
             env.pop("PAYCERT_TARGET", None)
             target = _write_target(work, server)
@@ -127,15 +134,19 @@ def certifications(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
                 )
             runs[name] = (process, work / "reports", work / "stderr.txt")
         deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
-        results: dict[str, Certification] = {}
+        results: dict[str, Any] = {}
         for name, (process, report_dir, stderr_file) in runs.items():
             try:
                 process.wait(timeout=max(deadline - time.monotonic(), 1))
             except subprocess.TimeoutExpired:
                 pytest.fail(f"paycert run against Quetzal ({name}) took more than {RUN_TIMEOUT_SECONDS} s")
             stderr = stderr_file.read_text(encoding="utf-8", errors="replace")
-            results[name] = Certification(process.returncode, stderr, _run_dir(report_dir, stderr))
-        yield results
+            results[name] = {
+                "code": process.returncode,
+                "stderr": stderr,
+                "run_dir": str(_run_dir(report_dir, stderr)),
+            }
+        return results
     finally:
         for process, _, _ in runs.values():
             if process.poll() is None:

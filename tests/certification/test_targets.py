@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,7 +17,7 @@ import yaml
 from paycert.cli.sandbox_cmd import env_name
 from paycert.sandbox import SandboxConfig, SandboxServer
 from paycert.sandbox.gateways import GATEWAYS
-from tests.certification.runs import Run, paycert
+from tests.certification.runs import REPO, Run, paycert
 
 pytestmark = pytest.mark.slow
 
@@ -219,3 +221,87 @@ def test_a_live_target_moves_no_money_unless_allowed_and_undoes_what_it_created(
     events = [d["event_type"] for d in outbox]
     assert events.count("payment.completed") >= 1
     assert events.count("payment.refunded") == events.count("payment.completed")
+
+
+def test_the_readme_example_target_certifies_a_sandbox_started_by_hand(tmp_path: Path) -> None:
+    """README: `paycert sandbox &`, `eval "$(paycert env)"`, `paycert run --target fixtures/targets/sandbox.yaml`.
+
+    Run from the checkout root with the relative path, as a newcomer would: the checkout's own pytest
+    configuration (its addopts, its testpaths) must not reach the session paycert starts.
+    """
+    served = subprocess.Popen(
+        [sys.executable, "-m", "paycert", "sandbox", "--data-dir", str(tmp_path / "data")],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert served.stdout is not None
+        first = served.stdout.readline()
+        assert first.startswith("paycert sandbox on http://127.0.0.1:8000"), first
+        exports = subprocess.run(
+            [sys.executable, "-m", "paycert", "env"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout
+        env = dict(
+            line.removeprefix("export ").split("=", 1)
+            for line in exports.splitlines()
+            if line.startswith("export ")
+        )
+        assert "PAYCERT_GUSTAFFO_CLIENT_SECRET" in env
+
+        run = paycert(
+            "run",
+            "--target",
+            "fixtures/targets/sandbox.yaml",
+            "-s",
+            "scenarios",
+            report_dir=tmp_path / "reports",
+            env=env,
+        )
+
+        assert run.code == 0, run.stderr[-2000:]
+        assert run.readiness["verdict"] == "GO"
+        assert run.readiness["run"]["target"] == "reference sandbox on 127.0.0.1:8000"
+    finally:
+        served.terminate()
+        served.wait(timeout=15)
+
+
+def test_paycert_env_without_a_sandbox_is_one_line_and_exit_2() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "paycert", "env", "--url", f"http://127.0.0.1:{port}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "no paycert sandbox answered" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("selection", "words"),
+    [
+        (["-s", "NOSUCH"], "unknown suite"),
+        (["-s", "scenarios", "-k", "no_such_scenario_anywhere"], "no certification test"),
+    ],
+)
+def test_a_selection_that_names_nothing_exits_2_and_never_runs_paycerts_own_tests(
+    selection: list[str], words: str, tmp_path: Path
+) -> None:
+    run = paycert("run", *selection, report_dir=tmp_path / "reports")
+
+    assert run.code == 2, run.stderr[-2000:]
+    assert words in run.last_stderr_line()
+    assert "Traceback" not in run.stderr + run.stdout
+    assert "tests/" not in run.stdout + run.stderr
+    assert run.readiness["verdict"] == "NO-GO"
+    assert run.with_status("pass") == set()
+    results = run.run_dir / "results.json"
+    assert not results.exists() or results.read_text() == "[]"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.certification.runs import Run, paycert
+from tests.certification.runs import Run, paycert, shared_paycert
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +33,7 @@ EXACTLY: dict[str, str] = {
 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    return paycert("run", *SUITE, report_dir=tmp_path_factory.mktemp("reports"))
+    return shared_paycert(tmp_path_factory, "merchant-clean-run", "run", *SUITE)
 
 
 def test_the_reference_merchant_passes_every_merchant_criterion(clean: Run) -> None:

@@ -11,17 +11,17 @@ import pytest
 
 from paycert.redaction import Redactor
 from paycert.sandbox.gateways import GATEWAYS
-from tests.certification.runs import Run, paycert
+from tests.certification.runs import Run, paycert, shared_paycert
 
-# Slow (whole `paycert run`s), and on one worker: the consumer run is made once for the module.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pact-run")]
+# Slow (whole `paycert run`s); the consumer run is made once per test session.
+pytestmark = pytest.mark.slow
 
 GATEWAY_IDS = [g.PREFIX.strip("/") for g in GATEWAYS]
 
 
 @pytest.fixture(scope="module")
 def consumer_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    return paycert("run", "--suite", "pacts", report_dir=tmp_path_factory.mktemp("pact-run"))
+    return shared_paycert(tmp_path_factory, "pact-consumer-run", "run", "--suite", "pacts")
 
 
 def _pact(run: Run, gid: str) -> Path:
