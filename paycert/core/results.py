@@ -21,9 +21,19 @@ class Verdict(StrEnum):
     NO_GO = "NO-GO"
 
 
+# Why a result that said "pass" is kept from passing: nothing it checked reached the target.
+NO_CHECK_REASON = "no check ran against the target, and a pass needs one"
+
+
 @dataclass(frozen=True)
 class TestResult:
-    """What one certification test said about one gateway (recorded by the pytest plugin)."""
+    """What one certification test said about one gateway (recorded by the pytest plugin).
+
+    `checks` counts the checks of this result that really ran against the target (requests answered,
+    webhooks received, operations a generated check judged, interactions a verifier replayed). The evidence
+    rule lives here, in one place, so no writer of results can bypass it: a pass with no check behind it is
+    not a pass but `not_evaluated`, whatever the test itself concluded.
+    """
 
     __test__ = False  # not a pytest test class
 
@@ -34,6 +44,13 @@ class TestResult:
     reason: str = ""
     duration_s: float = 0.0
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    checks: int = 0
+
+    def __post_init__(self) -> None:
+        if self.outcome is Outcome.PASS and self.checks < 1:
+            object.__setattr__(self, "outcome", Outcome.NOT_EVALUATED)
+            said = f" (the test said: {self.reason})" if self.reason else ""
+            object.__setattr__(self, "reason", f"{NO_CHECK_REASON}{said}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +61,7 @@ class TestResult:
             "reason": self.reason,
             "duration_s": round(self.duration_s, 3),
             "evidence": self.evidence,
+            "checks": self.checks,
         }
 
     @classmethod
@@ -56,6 +74,7 @@ class TestResult:
             reason=raw.get("reason", ""),
             duration_s=float(raw.get("duration_s", 0.0)),
             evidence=list(raw.get("evidence", [])),
+            checks=int(raw.get("checks", 0)),
         )
 
 

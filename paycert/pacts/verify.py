@@ -79,6 +79,7 @@ class PactVerification:
                 reason=i.detail or f"{i.description}: verified by the pact verifier",
                 duration_s=self.duration_s / max(len(self.interactions), 1),
                 evidence=evidence,
+                checks=1,  # the verifier replayed this interaction against the provider
             )
             for i in self.interactions
         ]

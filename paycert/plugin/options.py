@@ -9,6 +9,10 @@ import pytest
 MARKER_CRITERION = (
     "criterion(id, ...): the go-live criteria this test evidences (ids from specs/readiness.yaml)"
 )
+MARKER_RECORDS = (
+    "records(id, ...): the criteria this test records itself through `criteria_results` (generated tests): "
+    "in the run's scope even if the test crashes before recording them"
+)
 MARKER_MONEY = "moves_money: creates real money movements; skipped against live targets unless allowed"
 
 
@@ -56,6 +60,18 @@ def add_options(parser: pytest.Parser) -> None:
         help="contract suites: seconds for the whole contract phase; what is left is not evaluated (default 300)",
     )
     group.addoption(
+        "--paycert-max-duration",
+        type=float,
+        default=float(os.environ["PAYCERT_MAX_DURATION"]) if os.environ.get("PAYCERT_MAX_DURATION") else None,
+        help="seconds for the whole run; past them nothing starts and the rest is not evaluated (default: none)",
+    )
+    group.addoption(
+        "--paycert-run-started",
+        type=float,
+        default=None,
+        help="(set by `paycert run`) when the run began on the monotonic clock; --paycert-max-duration counts from it",
+    )
+    group.addoption(
         "--paycert-selection",
         default="",
         help="(set by `paycert run`) what the user selected, for the report",
@@ -64,4 +80,5 @@ def add_options(parser: pytest.Parser) -> None:
 
 def register_markers(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_CRITERION)
+    config.addinivalue_line("markers", MARKER_RECORDS)
     config.addinivalue_line("markers", MARKER_MONEY)

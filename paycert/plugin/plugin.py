@@ -24,7 +24,7 @@ from paycert.plugin.merchant import merchant
 from paycert.plugin.options import add_options, register_markers
 from paycert.plugin.outcomes import classify
 from paycert.plugin.session import RUN_STATE, RunState
-from paycert.plugin.subresults import criteria_results
+from paycert.plugin.subresults import CriteriaResults, criteria_results
 from paycert.report import GatewayInfo, RunInfo, Selection, build_readiness, utc_now_iso, write_report
 from paycert.targets.home import specs_dir
 from paycert.targets.target import load_target
@@ -40,6 +40,12 @@ __all__ = [
     "sink",
     "webhooks",
 ]
+
+# What a test's evidence holds of the target itself: requests it answered, webhooks it sent.
+TARGET_EVIDENCE = frozenset({"exchange", "webhook"})
+
+# The run whose suites are being collected (a collect report does not carry its config).
+_COLLECTING: list[RunState] = []
 
 _PHASES = pytest.StashKey[dict[str, tuple[Outcome, str, bool]]]()
 _STARTED = pytest.StashKey[float]()
@@ -94,6 +100,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_sessionstart(session: pytest.Session) -> None:
     state = _state(session.config)
     if state is not None:
+        _COLLECTING.append(state)
         state.preflight()
 
 
@@ -117,23 +124,50 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     f"{item.nodeid}: criterion {criterion} is not in specs/readiness.yaml"
                 )
     wanted = set(Selection.from_dict(json.loads(state.selection) if state.selection else {}).criteria)
-    if not wanted:
-        return
     unknown = sorted(wanted - known)
     if unknown:
         raise pytest.UsageError(f"--criterion {', '.join(unknown)}: not in specs/readiness.yaml")
-    kept = [i for i in items if wanted & set(_criteria(i))]
-    dropped = [i for i in items if not wanted & set(_criteria(i))]
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
+    if wanted:
+        kept = [i for i in items if wanted & set(_evidenced(i))]
+        dropped = [i for i in items if not wanted & set(_evidenced(i))]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
+    state.scope = list(dict.fromkeys(c for i in items for c in _evidenced(i) if not wanted or c in wanted))
 
 
-def _criteria(item: pytest.Item) -> tuple[str, ...]:
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # `-k` deselects after the hook above: the scope is what is left to run.
+    state = _state(session.config)
+    if state is not None:
+        kept = {c for i in session.items for c in _evidenced(i)}
+        state.scope = [c for c in state.scope if c in kept]
+        if state in _COLLECTING:
+            _COLLECTING.remove(state)
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    """A suite module that cannot be collected is the harness's error: its criteria are not evaluated."""
+    if not report.failed:
+        return
+    state = _COLLECTING[-1] if _COLLECTING else None
+    text = str(report.longrepr).strip().splitlines()
+    line = text[-1] if text else "collection failed"
+    if state is not None:
+        state.harness_error(f"{report.nodeid}: could not be collected: {line}")
+
+
+def _criteria(item: pytest.Item, marker: str = "criterion") -> tuple[str, ...]:
     found: list[str] = []
-    for mark in item.iter_markers("criterion"):
+    for mark in item.iter_markers(marker):
         found.extend(str(a) for a in mark.args)
     return tuple(dict.fromkeys(found))
+
+
+def _evidenced(item: pytest.Item) -> tuple[str, ...]:
+    """Every criterion a test can evidence: its own markers, and what it records through `criteria_results`."""
+    return tuple(dict.fromkeys([*_criteria(item), *_criteria(item, "records")]))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -173,12 +207,16 @@ def pytest_runtest_makereport(
 def _finish(state: RunState, item: pytest.Item) -> None:
     phases = item.stash[_PHASES]
     criteria = _criteria(item)
-    if not criteria:
-        return
     # setup problems come first: a test whose setup failed was not evaluated, whatever "call" says.
     ordered = [phases[p] for p in ("setup", "call", "teardown") if p in phases]
     outcome = combine(o for o, _, _ in ordered) if ordered else Outcome.NOT_EVALUATED
     reason = next((r for o, r, _ in ordered if o is outcome and r), "")
+    if not criteria:
+        # A test that records its own criteria (or none) and then crashed: its criteria stay in scope,
+        # not evaluated where nothing was recorded, and the run says the harness broke.
+        if outcome in (Outcome.FAIL, Outcome.NOT_EVALUATED) and not _skipped_on_purpose(ordered):
+            state.harness_error(f"{item.nodeid}: {reason or 'the test did not finish'}")
+        return
     if any(h for _, _, h in ordered):
         state.harness_error(f"{item.nodeid}: {reason}")
     gateway_id = getattr(item, "callspec", None)
@@ -201,8 +239,20 @@ def _finish(state: RunState, item: pytest.Item) -> None:
             reason=state.redactor.text(reason),
             duration_s=time.monotonic() - item.stash[_STARTED],
             evidence=evidence,
+            checks=sum(e.get("kind") in TARGET_EVIDENCE for e in evidence) + _recorded_checks(item),
         )
     )
+
+
+def _recorded_checks(item: pytest.Item) -> int:
+    """Checks behind the per-criterion results the test recorded itself (a pact verifier's replays)."""
+    recorded = getattr(item, "funcargs", {}).get("criteria_results")
+    return sum(r.checks for r in recorded.recorded) if isinstance(recorded, CriteriaResults) else 0
+
+
+def _skipped_on_purpose(phases: list[tuple[Outcome, str, bool]]) -> bool:
+    """A not-evaluated skip the suite chose (an unreachable gateway, a live guard) is already reported."""
+    return all(o is Outcome.NOT_EVALUATED and not harness for o, _, harness in phases)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -225,9 +275,7 @@ def _write(session: pytest.Session, state: RunState) -> None:
     scoped = bool(selection.suites or selection.criteria or selection.keyword)
     in_scope: tuple[str, ...] | None = None
     if scoped:
-        in_scope = tuple(
-            dict.fromkeys([*selection.criteria, *(c for r in state.results for c in r.criteria)])
-        )
+        in_scope = tuple(dict.fromkeys([*selection.criteria, *state.scope]))
     if session.testscollected == 0 and not state.harness_errors and not state.unreachable:
         state.harness_error("no certification test was collected: nothing was evaluated")
     run = RunInfo(

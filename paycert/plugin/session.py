@@ -35,6 +35,9 @@ class RunState:
     started_at: str = field(default_factory=utc_now_iso)
     results: list[TestResult] = field(default_factory=list)
     harness_errors: list[str] = field(default_factory=list)
+    # The criteria the selected tests evidence (markers of every collected, selected test): the run's scope
+    # comes from what was selected, never from what happened to be recorded.
+    scope: list[str] = field(default_factory=list)
     unreachable: dict[str, str] = field(default_factory=dict)
     clients: dict[str, GatewayClient] = field(default_factory=dict)
     webhooks_ready: dict[str, str] = field(default_factory=dict)

@@ -43,7 +43,10 @@ class CriteriaResults:
         evidence: Sequence[dict[str, Any]] = (),
         *,
         duration_s: float | None = None,
+        checks: int = 0,
     ) -> TestResult:
+        """Record one criterion's result; `checks` says how many checks behind it ran against the target
+        (a pass with none is recorded as not evaluated: `TestResult`'s evidence rule)."""
         if criterion not in self.run.catalogue:
             raise ValueError(f"criterion {criterion} is not in specs/readiness.yaml")
         result = TestResult(
@@ -54,6 +57,7 @@ class CriteriaResults:
             reason=self.run.redactor.text(reason),
             duration_s=time.monotonic() - self.started if duration_s is None else duration_s,
             evidence=[self.run.redactor.json(item) for item in evidence],
+            checks=checks,
         )
         self.run.results.append(result)
         self.recorded.append(result)

@@ -18,6 +18,7 @@ from paycert.plugin.session import RunState
 from paycert.plugin.subresults import CriteriaResults
 
 
+@pytest.mark.records(*GENERATED_CRITERIA)
 def test_generated_contract(
     paycert_run: RunState,
     gateway_id: str,

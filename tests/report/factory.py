@@ -59,10 +59,11 @@ def result(
     evidence: Iterable[dict[str, Any]] = (),
     nodeid: str | None = None,
     duration_s: float = 0.25,
+    checks: int = 1,
 ) -> TestResult:
     criteria = (criterion,) if isinstance(criterion, str) else criterion
     name = nodeid or f"suites/test_{criteria[0].lower().replace('-', '_')}.py::test_it[{gateway}]"
-    return TestResult(name, criteria, gateway, outcome, reason, duration_s, list(evidence))
+    return TestResult(name, criteria, gateway, outcome, reason, duration_s, list(evidence), checks)
 
 
 def all_passing(ids: Iterable[str] = IDS, gateways: Iterable[str] = GATEWAYS) -> list[TestResult]:
