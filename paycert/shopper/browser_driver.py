@@ -272,8 +272,8 @@ def _fill(field: Locator, value: str) -> None:
 
 
 def _click(page: Page, form: Locator, selector: str | None, where: str) -> Response | None:
-    """Press a button of the form (or of the page: buttons may sit outside their form) and wait for the page
-    it leads to."""
+    """Press a button of the form, else of the page (a cancel button may sit in a form of its own), and wait
+    for the page it leads to: the page model the HTTP shopper shares (`forms.Document.control`)."""
     if selector is None:
         button = form.locator(_ANY_SUBMIT).first
     else:
@@ -281,7 +281,7 @@ def _click(page: Page, form: Locator, selector: str | None, where: str) -> Respo
         if button.count() == 0:
             button = page.locator(selector).first
     if button.count() == 0:
-        raise ShopperError(f"{where}: the form has no button matching {selector or 'a submit button'!r}")
+        raise ShopperError(f"{where}: the page has no button matching {selector or 'a submit button'!r}")
     # Where the button leads is the gateway's business, so wait for whatever navigation it starts.
     with page.expect_navigation(wait_until="load") as navigation:
         button.click()

@@ -248,6 +248,19 @@ class Document:
         wanted = selectors.parse(control_selector)
         return next((f for f in self.forms if any(wanted.matches(c) for c in f.controls)), None)
 
+    def control(self, selector: str | None, preferred: Form | None) -> tuple[Form, Element] | None:
+        """The button `selector` names, and the form it submits: the page model both shoppers share.
+
+        Looked for in `preferred` (the form being filled) first, then in every form of the page: a gateway
+        may put its cancel button in a form of its own beside the payment form. The browser driver follows
+        the same rule with locators (`browser_driver._click`).
+        """
+        for form in [*([preferred] if preferred is not None else []), *self.forms]:
+            found = form.find(selector)
+            if found is not None and found.is_button:
+                return form, found
+        return None
+
     def refresh_url(self, max_delay: float = 10.0) -> str | None:
         """Where a `<meta http-equiv="refresh" content="0;url=...">` sends the page soon (within
         `max_delay` seconds: a refresh after minutes is a session timeout, not a step of the journey)."""

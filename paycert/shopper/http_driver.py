@@ -21,7 +21,7 @@ from paycert.shopper.driver import (
     template_value,
 )
 from paycert.shopper.errors import ShopperError
-from paycert.shopper.forms import Document, Element, Form
+from paycert.shopper.forms import Document, Form
 from paycert.shopper.journey import Action, Journey, JourneyWalker
 from paycert.shopper.urls import is_return, return_query
 
@@ -101,15 +101,15 @@ class HttpShopper(JourneyWalker):
         if action is Action.STOP:
             return None
         if action is Action.CHALLENGE_CANCEL and spec is not None and challenge_form is not None:
-            return _submit(challenge_form, {}, str(spec.cancel), where)
+            return _submit(document, challenge_form, {}, str(spec.cancel), where)
         if action is Action.CHALLENGE and spec is not None and challenge_form is not None:
             password_input = challenge_form.find(field_selector(spec.password_field))
             name = password_input.name if password_input is not None else spec.password_field
-            return _submit(challenge_form, {name: journey.password or ""}, spec.submit, where)
+            return _submit(document, challenge_form, {name: journey.password or ""}, spec.submit, where)
         if payment_form is None:
             raise ShopperError(f"{where}: nothing to submit for {action.value}")  # the journey rules this out
         if action is Action.CANCEL:
-            return _submit(payment_form, {}, str(journey.page.cancel), where)
+            return _submit(document, payment_form, {}, str(journey.page.cancel), where)
         card = journey.card
         if card is None:
             raise ShopperError("paying needs a card")
@@ -117,7 +117,7 @@ class HttpShopper(JourneyWalker):
         missing = sorted(set(values) - payment_form.input_names())
         if missing:
             raise ShopperError(f"{where}: the payment form has no input named {', '.join(missing)}")
-        return _submit(payment_form, values, journey.page.submit, where)
+        return _submit(document, payment_form, values, journey.page.submit, where)
 
     def _send(self, method: str, url: str, body: bytes, journey: Journey) -> httpx.Response:
         headers = {"content-type": "application/x-www-form-urlencoded"} if method == "POST" else {}
@@ -140,13 +140,20 @@ class HttpShopper(JourneyWalker):
 
 
 def _submit(
-    form: Form, values: dict[str, str], button_selector: str | None, where: str
+    document: Document, filled: Form, values: dict[str, str], button_selector: str | None, where: str
 ) -> tuple[str, str, bytes]:
-    button: Element | None = form.find(button_selector)
-    if button is None or not button.is_button:
+    """Press the button (in the filled form, else anywhere on the page) and send the form it belongs to.
+
+    The values typed go with the submission only when the button is the filled form's own.
+    """
+    found = document.control(button_selector, filled)
+    if found is None:
         raise ShopperError(
-            f"{where}: the form has no button matching {button_selector or 'a submit button'!r}"
+            f"{where}: the page has no button matching {button_selector or 'a submit button'!r}"
         )
+    form, button = found
+    if form is not filled:
+        values = {}
     if form.enctype == "multipart/form-data":
         raise ShopperError(f"{where}: multipart forms are not supported by the HTTP shopper")
     method, action = form.target(button)

@@ -48,6 +48,20 @@ _SPLIT_FORM = """
 <button id="paybtn" type="submit" form="co" name="do" value="go">Pay now</button>
 <button id="back" type="submit" form="co" name="do" value="back" formnovalidate>Back to shop</button>"""
 
+# A third layout, as checkout-session gateways draw it: the cancel button in a form of its own, beside (not
+# inside) the payment form, posting somewhere else.
+_TWO_FORMS = """
+<form id="payform" method="post" action="/pay/{pid}">
+  <input type="hidden" name="session" value="{session}">
+  <input name="cardNumber" required><input name="expiry" required><input name="cvc" required>
+  <input name="holder">
+  <button type="submit" name="action" value="pay">Pay</button>
+</form>
+<form id="cancelform" method="post" action="/abandon/{pid}">
+  <input type="hidden" name="session" value="{session}">
+  <button id="cancel-button" type="submit">Cancel and return to the shop</button>
+</form>"""
+
 _CHALLENGE_FORM = """
 <h1>3-D Secure</h1><p>Enter the password for the card ending {last4}.</p>
 <form id="challenge" method="post" action="/challenge/{pid}">
@@ -120,6 +134,17 @@ def create_app(return_url: str) -> FastAPI:
         if len(form.get("yyyy", [""])[0]) != 4:
             return _page("Bad request", "<p>bad year</p>", 400)
         return decide(pid, form.get("pan", [""])[0])
+
+    @app.get("/twoforms/{pid}")
+    def two_forms_page(pid: str) -> HTMLResponse:
+        return _page("Pay", _TWO_FORMS.format(pid=html.escape(pid), session=SESSION))
+
+    @app.post("/abandon/{pid}")
+    async def abandon(pid: str, request: Request) -> Response:
+        form = await received(request, f"{pid}/abandon")
+        if form != {"session": [SESSION]}:  # the card fields of the other form must not come along
+            return _page("Bad request", "<p>bad cancel form</p>", 400)
+        return back(pid, "CANCELLED")
 
     @app.get("/challenge/{pid}")
     def challenge_page(pid: str) -> HTMLResponse:
