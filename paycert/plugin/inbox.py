@@ -13,6 +13,7 @@ from paycert.core.states import PaymentState
 from paycert.gateways.client import GatewayClient, Payment
 from paycert.gateways.pointers import MISSING, resolve
 from paycert.targets.templates import fill
+from paycert.webhooks.fields import read_field
 from paycert.webhooks.signatures import Verification, get_scheme
 from paycert.webhooks.sink import Delivery, WebhookSink
 
@@ -60,14 +61,13 @@ class WebhookInbox:
         except (UnicodeDecodeError, ValueError):
             body = None
 
-        def read(name: str) -> Any:
-            pointer = hooks.get(name)
-            if not pointer or body is None:
-                return None
-            value = resolve(body, pointer)
-            return None if value is MISSING else value
+        event_type = read_field(hooks, "event_type", body, delivery.headers)
 
-        event_type = read("event_type")
+        def read(name: str) -> Any:
+            return read_field(
+                hooks, name, body, delivery.headers, None if event_type is None else str(event_type)
+            )
+
         vendor_status = read("status")
         state = self.client.profile.event_state(str(event_type)) if event_type is not None else None
         if vendor_status is not None:

@@ -24,7 +24,6 @@ from pact import Pact
 from paycert.core.errors import PaycertError
 from paycert.core.states import PaymentState
 from paycert.gateways.client import ApiResult, GatewayClient
-from paycert.gateways.pointers import resolve
 from paycert.pacts.consumer import (
     CONSUMER,
     EXAMPLE_PAYMENT_ID,
@@ -40,6 +39,7 @@ from paycert.plugin.outcomes import NOT_EVALUATED_PREFIX
 from paycert.plugin.session import RunState
 from paycert.plugin.subresults import CriteriaResults
 from paycert.targets.profile import Profile
+from paycert.webhooks.fields import read_field
 
 
 @pytest.mark.criterion("CON-PACT")
@@ -106,9 +106,12 @@ def merchant_reads_the_webhook(profile: Profile) -> Callable[[str | bytes | None
     def handle(body: str | bytes | None, _metadata: dict[str, object]) -> None:
         assert body is not None, "the webhook has no body"
         document = json.loads(body)
-        assert resolve(document, hooks["payment_id"], None) is not None, "the webhook names no payment"
-        event = resolve(document, hooks["event_type"], None) if hooks.get("event_type") else None
-        status = resolve(document, hooks["status"], None) if hooks.get("status") else None
+        event = read_field(hooks, "event_type", document)
+        kind = None if event is None else str(event)
+        assert read_field(hooks, "payment_id", document, event_type=kind) is not None, (
+            "the webhook names no payment"
+        )
+        status = read_field(hooks, "status", document, event_type=kind)
         states = {profile.event_state(str(event)) if event else None, profile.state_of(status)}
         assert PaymentState.COMPLETED in states, f"the merchant cannot tell {event or status} is a completion"
 
