@@ -3,8 +3,9 @@
 A real HTTP server on 127.0.0.1. For a state paycert can make true alone (valid credentials) it answers the
 values the interaction's expressions name: the target's credentials, a fresh token, the paying test card, the
 request checksum. For a state only the gateway can make true (a completed payment exists) it first asks the
-gateway's provider-state endpoint (`{control_url}/pact/{gateway}/state`, which the paycert sandbox offers) and
-fills the request with the payment id it answers. Values go only to the verifier, never to a file or a log.
+gateway's provider-state endpoint (`{control_url}/pact/{gateway}/state`, which the paycert sandbox offers), or,
+where there is none, brings it about through the gateway's own API and shopper (`BringAbout`), and fills the
+request with the payment id it answers. Values go only to the verifier, never to a file or a log.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -24,13 +26,20 @@ from paycert.redaction import Redactor
 
 MESSAGE_PATH = "/pact/message"
 
+# Makes a gateway state true through the gateway itself (pays a payment for "a completed payment exists")
+# and answers the values the interaction needs, e.g. {"payment_id": ...}.
+BringAbout = Callable[[str], dict[str, Any]]
+
 
 class StateRelay:
     """Serves the verifier's state changes for one gateway; use as a context manager."""
 
-    def __init__(self, client: GatewayClient, redactor: Redactor) -> None:
+    def __init__(
+        self, client: GatewayClient, redactor: Redactor, bring_about: BringAbout | None = None
+    ) -> None:
         self.client = client
         self.redactor = redactor
+        self.bring_about = bring_about
         self.errors: list[str] = []
         # Message interactions: the bodies the gateway really sent, by the pact's description.
         self.messages: dict[str, bytes] = {}
@@ -61,9 +70,14 @@ class StateRelay:
         target = self.client.target
         gateway_values: dict[str, Any] = {}
         if state in GATEWAY_STATES:
-            if not target.control_url:
+            if target.control_url:
+                gateway_values = self._ask_gateway(state, action, params)
+            elif self.bring_about is not None:
+                # No provider-state endpoint (a real gateway): the state is made true the way a merchant
+                # would, through the gateway's own API and hosted page; a teardown leaves the payment be.
+                gateway_values = self.bring_about(state) if action == "setup" else {}
+            else:
                 raise PaycertError(f"{target.id} offers no provider-state endpoint for {state!r}")
-            gateway_values = self._ask_gateway(state, action, params)
         operation = str(params.get("operation", ""))
         if action != "setup" or not operation:
             return {}  # a teardown, or the verifier's generic setup (state "") before any interaction

@@ -28,7 +28,7 @@ from paycert.core.results import Outcome, TestResult
 from paycert.gateways.client import GatewayClient
 from paycert.gateways.http import Recorder, describe_transport_error
 from paycert.pacts.needs import GATEWAY_STATES
-from paycert.pacts.relay import MESSAGE_PATH, StateRelay
+from paycert.pacts.relay import MESSAGE_PATH, BringAbout, StateRelay
 from paycert.redaction import Redactor
 from paycert.targets.target import GatewayTarget
 
@@ -100,12 +100,14 @@ def verify_pact(
     target: GatewayTarget,
     redactor: Redactor | None = None,
     messages: Mapping[str, bytes] | None = None,
+    bring_about: BringAbout | None = None,
 ) -> PactVerification:
     """Replay `pact_file` against `target` with pact's verifier; raises PaycertError if it cannot run.
 
     `messages` are the bodies the gateway really sent during the run, by the description of the message
     interaction they answer (a webhook a real payment triggered); a message interaction without one is not
-    evaluated, never passed.
+    evaluated, never passed. `bring_about` makes a gateway state true on a gateway with no provider-state
+    endpoint; only a state neither can reach is not evaluated.
     """
     messages = messages or {}
     os.environ.setdefault("PACT_DO_NOT_TRACK", "true")  # the verifier would otherwise try to phone home
@@ -138,10 +140,10 @@ def verify_pact(
                     description, states, Outcome.NOT_EVALUATED, f"{kind} interactions are not verified"
                 )
             )
-        elif not target.control_url and set(states) & GATEWAY_STATES:
+        elif not target.control_url and bring_about is None and set(states) & GATEWAY_STATES:
             reason = (
                 f"{description}: not evaluated: {target.id} has no provider-state endpoint (target control_url) "
-                f"to make {', '.join(sorted(set(states) & GATEWAY_STATES))!r} true"
+                f"and nothing can bring about {', '.join(sorted(set(states) & GATEWAY_STATES))!r}"
             )
             result.interactions.append(InteractionResult(description, states, Outcome.NOT_EVALUATED, reason))
         else:
@@ -153,7 +155,7 @@ def verify_pact(
     started = time.monotonic()
     outputs: list[str] = []
     try:
-        with StateRelay(client, redactor) as relay:
+        with StateRelay(client, redactor, bring_about) as relay:
             relay.messages.update(messages)
             if http_allowed:
                 # The gateway's own base URL: the verifier sends every HTTP interaction there.

@@ -33,6 +33,7 @@ from paycert.pacts.consumer import (
     merchant_pact,
     webhook_pact,
 )
+from paycert.pacts.needs import COMPLETED_STATE
 from paycert.pacts.verify import CRITERION, PactVerification, verify_pact
 from paycert.plugin.checkout import Checkout
 from paycert.plugin.outcomes import NOT_EVALUATED_PREFIX
@@ -44,7 +45,7 @@ from paycert.webhooks.fields import read_field
 
 @pytest.mark.criterion("CON-PACT")
 def test_merchant_needs_are_a_pact_the_gateway_honours(
-    paycert_run: RunState, gateway_id: str, criteria_results: CriteriaResults
+    paycert_run: RunState, gateway_id: str, criteria_results: CriteriaResults, request: pytest.FixtureRequest
 ) -> None:
     if gateway_id in paycert_run.unreachable:
         pytest.skip(f"{NOT_EVALUATED_PREFIX}{paycert_run.unreachable[gateway_id]}")
@@ -60,8 +61,31 @@ def test_merchant_needs_are_a_pact_the_gateway_honours(
             f"{NOT_EVALUATED_PREFIX}{gateway_id} is live and the pact creates and refunds payments; "
             "run with --allow-live-writes"
         )
-    verification = verify_pact(pact_file, target, paycert_run.redactor)
+    bring_about = (
+        None if target.control_url else completed_payments(request.getfixturevalue("checkout"), pact_file)
+    )
+    verification = verify_pact(pact_file, target, paycert_run.redactor, bring_about=bring_about)
     record_verification(criteria_results, verification, pact_file)
+
+
+def completed_payments(checkout: Checkout, pact_file: Path) -> Callable[[str], dict[str, object]]:
+    """For a gateway with no provider-state endpoint: "a completed payment exists" made true by paying.
+
+    One payment per interaction that needs one, paid here by the shopper before the verifier starts (the
+    browser shopper cannot be driven from the verifier's state-change thread); each state change takes one.
+    """
+    needing = sum(
+        COMPLETED_STATE in {str(s.get("name")) for s in i.get("providerStates", [])}
+        for i in json.loads(pact_file.read_text(encoding="utf-8"))["interactions"]
+    )
+    paid = [checkout.pay("COMPLETED").payment.id for _ in range(needing)]
+
+    def bring_about(state: str) -> dict[str, object]:
+        if state != COMPLETED_STATE or not paid:
+            raise PaycertError(f"nothing can bring about {state!r} on {checkout.client.id}")
+        return {"payment_id": paid.pop(0)}
+
+    return bring_about
 
 
 @pytest.fixture
