@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from paycert.core.errors import ProfileError
 from paycert.core.states import PaymentState
+from paycert.targets.files import read_yaml
 from paycert.targets.home import specs_dir
 from paycert.targets.spec import ApiSpec
 
@@ -144,10 +144,7 @@ def load_profile(reference: str | Path, *, relative_to: Path | None = None) -> P
         if not path.is_file():
             known = ", ".join(sorted(p.parent.name for p in specs.glob("*/profile.yaml")))
             raise ProfileError(f"no profile {ref!r}: not a built-in gateway ({known}) nor a profile file")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ProfileError(f"cannot read profile {path}: {exc}") from None
+    raw = read_yaml(path, ProfileError, "profile")
     errors = sorted(
         jsonschema.Draft202012Validator(_profile_schema(specs)).iter_errors(raw),
         key=lambda e: [str(p) for p in e.absolute_path],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -11,11 +10,12 @@ from urllib.parse import urlparse
 
 import httpx
 import jsonschema
-import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from paycert.core.errors import SpecError
+from paycert.targets.bounds import BodyTooLarge, bounded_client, within
+from paycert.targets.files import decode, parse, read_text
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -54,25 +54,64 @@ class SchemaViolation:
         return f"{self.operation_id} -> {self.status}: {self.message}{at}"
 
 
-def _load_document(location: str | Path) -> dict[str, Any]:
-    text: str
+# The whole fetch of a spec URL, redirects included, unless the target gives its gateway a timeout.
+SPEC_FETCH_SECONDS = 30.0
+
+
+def _load_document(location: str | Path, fetch_seconds: float) -> dict[str, Any]:
     where = str(location)
+    if where.startswith(("http://", "https://")):
+        text = decode(_fetch(where, fetch_seconds), where, SpecError, "spec")
+    else:
+        text = read_text(Path(where), SpecError, "spec")
+    data = parse(text, where, SpecError, "spec", as_json=where.endswith(".json"))
+    return _openapi(data, where)
+
+
+def _fetch(url: str, seconds: float) -> bytes:
     try:
-        if where.startswith(("http://", "https://")):
-            text = httpx.get(where, timeout=30, follow_redirects=True).raise_for_status().text
-        else:
-            text = Path(where).read_text(encoding="utf-8")
-    except (OSError, httpx.HTTPError) as exc:
-        raise SpecError(f"cannot read spec {where}: {exc}") from None
-    try:
-        data = json.loads(text) if where.endswith(".json") else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
+        with bounded_client(follow_redirects=True) as client, within(seconds):
+            return client.get(url).raise_for_status().content
+    except httpx.TimeoutException:
+        raise SpecError(f"cannot read spec {url}: no whole answer within {seconds:g} s") from None
+    except (httpx.HTTPError, BodyTooLarge) as exc:
+        raise SpecError(f"cannot read spec {url}: {_one_line(str(exc))}") from None
+
+
+def _openapi(data: Any, where: str) -> dict[str, Any]:
+    """An OpenAPI 3 document whose `paths` paycert can walk; anything else is named for what it is."""
+    if not isinstance(data, dict):
+        raise SpecError(f"spec {where} is not an OpenAPI document (it holds {_kind(data)}, not a mapping)")
+    if "swagger" in data:
         raise SpecError(
-            f"spec {where} is not valid {'JSON' if where.endswith('.json') else 'YAML'}: {exc}"
-        ) from None
-    if not isinstance(data, dict) or "openapi" not in data or "paths" not in data:
-        raise SpecError(f"spec {where} is not an OpenAPI document (no 'openapi' and 'paths')")
+            f"spec {where} is Swagger {data['swagger']}; paycert reads OpenAPI 3 (convert it first)"
+        )
+    version = str(data.get("openapi", ""))
+    if version.split(".", maxsplit=1)[0] != "3":
+        found = f"'openapi' is {data['openapi']!r}" if "openapi" in data else "no 'openapi' field"
+        raise SpecError(f"spec {where} is not an OpenAPI 3 document ({found})")
+    if "paths" not in data:
+        raise SpecError(f"spec {where} has no 'paths': there is nothing to certify")
+    paths = data["paths"]
+    if not isinstance(paths, dict):
+        raise SpecError(f"spec {where}: 'paths' must map paths to operations, not be {_kind(paths)}")
+    for path, item in paths.items():
+        if not isinstance(item, dict):
+            raise SpecError(
+                f"spec {where}: paths/{path} must map methods to operations, not be {_kind(item)}"
+            )
     return data
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    names = {str: "a string", list: "a list", bool: "a boolean", int: "a number", float: "a number"}
+    return names.get(type(value), f"a {type(value).__name__}")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 class ApiSpec:
@@ -86,8 +125,9 @@ class ApiSpec:
         )
 
     @classmethod
-    def from_location(cls, location: str | Path) -> ApiSpec:
-        return cls(_load_document(location), str(location))
+    def from_location(cls, location: str | Path, *, fetch_seconds: float = SPEC_FETCH_SECONDS) -> ApiSpec:
+        """The spec at a path or URL; a URL must be read whole within `fetch_seconds`."""
+        return cls(_load_document(location, fetch_seconds), str(location))
 
     @property
     def title(self) -> str:

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from paycert.core.errors import NotApplicable, TargetError
+from paycert.targets.files import read_yaml
 from paycert.targets.home import specs_dir
 from paycert.targets.profile import Profile, load_profile
-from paycert.targets.spec import ApiSpec
+from paycert.targets.spec import SPEC_FETCH_SECONDS, ApiSpec
 
 
 @dataclass(frozen=True)
@@ -135,13 +135,7 @@ def _schema() -> dict[str, Any]:
 
 def load_target(path: Path, environ: Mapping[str, str] | None = None) -> Target:
     """Read and validate a target file; credentials come from the environment variables it names."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TargetError(f"target file {path} does not exist") from None
-    except (OSError, yaml.YAMLError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise TargetError(f"target file {path} is not valid YAML: {first}") from None
+    raw = read_yaml(path, TargetError, "target file")
     return target_from_data(raw, base_dir=path.parent, path=path, environ=environ)
 
 
@@ -168,7 +162,8 @@ def target_from_data(
         if "spec" in entry:
             ref = str(entry["spec"])
             own_spec = ApiSpec.from_location(
-                ref if ref.startswith(("http://", "https://")) else base_dir / ref
+                ref if ref.startswith(("http://", "https://")) else base_dir / ref,
+                fetch_seconds=float(entry.get("timeout_seconds", SPEC_FETCH_SECONDS)),
             )
         else:
             profile = load_profile(entry.get("profile", gid), relative_to=base_dir)
