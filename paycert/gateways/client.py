@@ -16,6 +16,8 @@ from paycert.core.states import PaymentState
 from paycert.gateways.hooks_loader import load_hook
 from paycert.gateways.http import GatewayHttp, HttpAnswer, Recorder
 from paycert.gateways.pointers import MISSING, resolve
+from paycert.gateways.token_answers import token_trouble
+from paycert.targets.bounds import Deadline
 from paycert.targets.target import GatewayTarget
 from paycert.targets.templates import fill, placeholders
 
@@ -75,7 +77,12 @@ class GatewayClient:
     """Drives one gateway through the canonical operations its profile declares."""
 
     def __init__(
-        self, target: GatewayTarget, recorder: Recorder, *, clock: Callable[[], float] = time.monotonic
+        self,
+        target: GatewayTarget,
+        recorder: Recorder,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        run_deadline: Deadline | None = None,
     ) -> None:
         self.target = target
         self.profile = target.require_profile()
@@ -86,6 +93,7 @@ class GatewayClient:
             spec=target.spec,
             timeout=target.timeout_seconds,
             ca_file=target.ca_file,
+            run_deadline=run_deadline,
         )
         self._token: str | None = None
         self._token_expires: float = 0.0
@@ -178,16 +186,20 @@ class GatewayClient:
         if self._token and self._now() < self._token_expires:
             return self._token
         result = self.token_request()
-        if not result.ok:
-            raise PaycertError(
-                f"{self.id}: the target's credentials were refused by the token endpoint (HTTP {result.status})"
-            )
-        token = resolve(result.body, auth.get("token", "/access_token"))
-        if token is MISSING or not token:
-            raise PaycertError(f"{self.id}: no token at {auth.get('token')} in the token response")
+        pointer = auth.get("token", "/access_token")
+        token = resolve(result.body, pointer) if result.ok else MISSING
+        if not isinstance(token, (str, int)) or isinstance(token, bool) or token == "":
+            raise PaycertError(f"{self.id}: {token_trouble(result.answer, pointer, auth)}")
         self.recorder.redactor.add_secret(str(token))
         ttl = resolve(result.body, auth["expires_in"]) if "expires_in" in auth else MISSING
-        seconds = float(ttl) if ttl is not MISSING else float(auth.get("default_ttl_seconds", 300))
+        seconds = float(auth.get("default_ttl_seconds", 300))
+        if ttl is not MISSING:
+            try:
+                seconds = float(ttl)
+            except (TypeError, ValueError):
+                raise PaycertError(
+                    f"{self.id}: the token answer's {auth['expires_in']} is {str(ttl)[:40]!r}, not seconds"
+                ) from None
         self._token = str(token)
         self._token_expires = self._now() + max(seconds - TOKEN_SAFETY_MARGIN_SECONDS, 1)
         return self._token

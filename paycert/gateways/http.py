@@ -1,32 +1,40 @@
 """The one seam for gateway I/O: every request goes through here.
 
-It sends with timeouts and retries transport errors with backoff, turns them into one-line errors, reads
-the body, validates it against the spec, and records a redacted copy of the exchange (with a curl line to
-reproduce it) into the evidence log of the test that is running.
+It sends within one deadline for the whole request (the target's `timeout_seconds`, retries of transport
+errors included, and never past the run's own deadline), turns errors into one-line reasons, reads the body
+(refused over a cap), validates it against the spec, and records a redacted copy of the exchange (with a
+curl line to reproduce it) into the evidence log of the test that is running.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import socket
 import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlencode
 
 import httpx
 
-from paycert.core.errors import GatewayUnreachableError
+from paycert.core.errors import GatewayUnreachableError, PaycertError
 from paycert.core.evidence import EvidenceLog, Exchange, Note
 from paycert.gateways.bodies import parse
 from paycert.gateways.curl import curl_line
 from paycert.redaction import Redactor
+from paycert.targets.bounds import BodyTooLarge, Deadline, OutOfTime, bounded_client, within
 from paycert.targets.spec import ApiSpec, SchemaViolation
 
 TRANSPORT_RETRIES = 3
 BACKOFF_SECONDS = (0.2, 0.6)
+
+
+class GatewayAnswerError(PaycertError):
+    """The gateway answered, but not in a way paycert can read (a body over the cap)."""
 
 
 @dataclass
@@ -57,7 +65,8 @@ class HttpAnswer:
     elapsed_ms: float
 
 
-def describe_transport_error(exc: httpx.TransportError, url: str) -> str:
+def describe_transport_error(exc: httpx.TransportError, url: str, seconds: float | None = None) -> str:
+    """One line for the person running paycert: what happened on the wire, in their terms."""
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ssl.SSLCertVerificationError):
@@ -66,10 +75,40 @@ def describe_transport_error(exc: httpx.TransportError, url: str) -> str:
             return f"TLS handshake with {url} failed ({cause.reason or cause})"
         if isinstance(cause, ConnectionRefusedError):
             return f"cannot connect to {url} (connection refused)"
+        if isinstance(cause, ConnectionResetError):
+            return f"{url} reset the connection"
+        if isinstance(cause, socket.gaierror):
+            return f"cannot resolve the host of {url} ({cause.strerror})"
         cause = cause.__cause__ or cause.__context__
     if isinstance(exc, httpx.TimeoutException):
-        return f"{url} did not answer in time ({type(exc).__name__})"
-    return f"cannot reach {url} ({type(exc).__name__}: {exc})"
+        within_text = f"within {seconds:g} s" if seconds is not None else "in time"
+        return f"{url} did not answer {within_text} ({type(exc).__name__})"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"{url} did not answer in HTTP ({_one_line(str(exc))[:200]})"
+    return f"cannot reach {url} ({type(exc).__name__}: {_one_line(str(exc))[:200]})"
+
+
+def probe(base_url: str, *, seconds: float, ca_file: Path | None = None) -> str | None:
+    """Why `base_url` cannot be reached, or None when it answers at all (any status; the body is not read)."""
+    try:
+        with (
+            bounded_client(verify=_verify(ca_file)) as client,
+            within(seconds),
+            client.stream("GET", base_url + "/"),
+        ):
+            return None
+    except BodyTooLarge:
+        return None  # it answered: the size of a body nobody asked for is not a reason to stop
+    except httpx.TransportError as exc:
+        return describe_transport_error(exc, base_url, seconds)
+
+
+def _verify(ca_file: Path | None) -> ssl.SSLContext | bool:
+    return ssl.create_default_context(cafile=str(ca_file)) if ca_file else True
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 class GatewayHttp:
@@ -83,12 +122,14 @@ class GatewayHttp:
         spec: ApiSpec | None = None,
         timeout: float = 10.0,
         ca_file: Path | None = None,
+        run_deadline: Deadline | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.recorder = recorder
         self.spec = spec
-        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(ca_file)) if ca_file else True
-        self._client = httpx.Client(timeout=timeout, verify=verify, follow_redirects=False)
+        self.timeout = timeout
+        self.run_deadline = run_deadline
+        self._client = bounded_client(verify=_verify(ca_file))
 
     def close(self) -> None:
         self._client.close()
@@ -146,18 +187,48 @@ class GatewayHttp:
     def _send_with_retries(
         self, method: str, url: str, headers: dict[str, str], content: bytes | None, label: str
     ) -> httpx.Response:
+        """The answer, within one deadline for everything (retries too); else a one-line error, recorded."""
+        where = url.split("?", maxsplit=1)[0]
+        run_left = self.run_deadline.remaining() if self.run_deadline is not None else math.inf
+        if self.run_deadline is not None and run_left <= 0:
+            reason = f"{self.run_deadline.what} ran out before {method} {where}"
+            self._fail(method, url, headers, content, label, OutOfTime(reason))
+        seconds = min(self.timeout, run_left)
         last: httpx.TransportError | None = None
-        for attempt in range(TRANSPORT_RETRIES):
-            try:
-                return self._client.request(method, url, headers=headers, content=content)
-            except httpx.TransportError as exc:  # only transport errors are retried, never HTTP answers
-                last = exc
-                if attempt < len(BACKOFF_SECONDS):
-                    time.sleep(BACKOFF_SECONDS[attempt])
+        with within(seconds):
+            for attempt in range(TRANSPORT_RETRIES):
+                try:
+                    return self._client.request(method, url, headers=headers, content=content)
+                except BodyTooLarge as exc:
+                    self._fail(method, url, headers, content, label, GatewayAnswerError(f"{method} {exc}"))
+                except httpx.TimeoutException as exc:
+                    last = exc
+                    break  # the request's time is spent: a retry would have none
+                except httpx.TransportError as exc:  # only transport errors are retried, never HTTP answers
+                    last = exc
+                    if attempt < len(BACKOFF_SECONDS):
+                        time.sleep(BACKOFF_SECONDS[attempt])
         assert last is not None
-        reason = describe_transport_error(last, url.split("?", maxsplit=1)[0])
+        if self.run_deadline is not None and self.run_deadline.passed:
+            reason = f"{self.run_deadline.what} ran out during {method} {where}"
+            self._fail(method, url, headers, content, label, OutOfTime(reason))
+        reason = describe_transport_error(last, where, seconds)
         self._record(method, url, headers, content, label, error=reason)
         raise GatewayUnreachableError(self.recorder.redactor.text(reason))
+
+    def _fail(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        content: bytes | None,
+        label: str,
+        error: PaycertError,
+    ) -> NoReturn:
+        """Record the request with the error in place of an answer, and stop the test on it (redacted)."""
+        reason = str(error)
+        self._record(method, url, headers, content, label, error=reason)
+        raise type(error)(self.recorder.redactor.text(reason)) from None
 
     def _record(
         self,

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 
 from paycert.core.criteria import Catalogue
 from paycert.core.errors import PaycertError
 from paycert.core.results import TestResult
 from paycert.gateways.client import GatewayClient
-from paycert.gateways.http import Recorder, describe_transport_error
+from paycert.gateways.http import Recorder, probe
 from paycert.redaction import Redactor
 from paycert.report import new_run_id, utc_now_iso
 from paycert.shopper import BrowserShopper, HttpShopper, ShopperDriver
+from paycert.targets.bounds import Deadline
 from paycert.targets.target import GatewayTarget, Target
 from paycert.webhooks.sink import WebhookSink
 
@@ -44,6 +43,7 @@ class RunState:
     sink: WebhookSink | None = None
     shopper: ShopperDriver | None = None
     allow_live_writes: bool = False
+    deadline: Deadline | None = None  # the run's --max-duration (plugin/deadline.py)
 
     @classmethod
     def create(
@@ -91,7 +91,9 @@ class RunState:
 
     def client(self, gid: str) -> GatewayClient:
         if gid not in self.clients:
-            self.clients[gid] = GatewayClient(self.target.gateways[gid], self.recorder)
+            self.clients[gid] = GatewayClient(
+                self.target.gateways[gid], self.recorder, run_deadline=self.deadline
+            )
         return self.clients[gid]
 
     def webhook_sink(self) -> WebhookSink:
@@ -126,14 +128,7 @@ class RunState:
 
 
 def _probe(gateway: GatewayTarget) -> str | None:
-    verify: ssl.SSLContext | bool = (
-        ssl.create_default_context(cafile=str(gateway.ca_file)) if gateway.ca_file else True
-    )
-    try:
-        httpx.get(gateway.base_url + "/", timeout=min(gateway.timeout_seconds, 5.0), verify=verify)
-    except httpx.TransportError as exc:
-        return describe_transport_error(exc, gateway.base_url)
-    return None
+    return probe(gateway.base_url, seconds=min(gateway.timeout_seconds, 5.0), ca_file=gateway.ca_file)
 
 
 RUN_STATE = pytest.StashKey[RunState]()
