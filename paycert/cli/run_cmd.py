@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -71,10 +72,19 @@ def run(
         float,
         typer.Option("--contract-budget", help="Contract suites: seconds for the whole contract phase."),
     ] = 300.0,
+    max_duration: Annotated[
+        float,
+        typer.Option(
+            "--max-duration",
+            min=1,
+            help="Seconds for the whole run; what is left then is not evaluated (exit 2).",
+        ),
+    ] = 1800.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show pytest's own output too.")] = False,
 ) -> None:
     """Certify a payment integration: run the suites, write reports/<run>/readiness.{html,json}, exit 0 on GO."""
     run_id = new_run_id()
+    clock_started = time.monotonic()
     started = utc_now_iso()
     selection = Selection(
         suites=tuple(suite or ()),
@@ -123,7 +133,8 @@ def run(
         if seed is not None:
             args += ["--paycert-seed", str(seed)]
         args += ["--paycert-contract-examples", str(contract_examples)]
-        args += ["--paycert-contract-budget", str(contract_budget)]
+        args += ["--paycert-contract-budget", str(min(contract_budget, max_duration))]
+        args += ["--paycert-max-duration", str(max_duration), "--paycert-run-started", repr(clock_started)]
         if gateway:
             args += ["--paycert-gateway", ",".join(gateway)]
         if keyword:

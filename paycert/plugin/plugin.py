@@ -19,6 +19,7 @@ from paycert import __version__
 from paycert.core.criteria import Catalogue
 from paycert.core.errors import PaycertError
 from paycert.core.results import Outcome, TestResult, combine
+from paycert.plugin.deadline import install as install_deadline
 from paycert.plugin.fixtures import checkout, gateway, gateway_time, paycert_run, profile, sink, webhooks
 from paycert.plugin.merchant import merchant
 from paycert.plugin.options import add_options, register_markers
@@ -80,6 +81,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUN_STATE].allow_live_writes = bool(config.getoption("--paycert-allow-live-writes")) or (
         target.allow_live_writes
     )
+    install_deadline(config, config.stash[RUN_STATE])
 
 
 def _state(config: pytest.Config) -> RunState | None:
