@@ -12,6 +12,7 @@ import yaml
 
 from paycert.cli.sandbox_cmd import env_name
 from paycert.sandbox import SandboxConfig, SandboxServer
+from paycert.sandbox.faults import Faults
 from paycert.sandbox.gateways import GATEWAYS
 from paycert.sandbox.merchant import PREFIX as MERCHANT_PREFIX
 from paycert.sandbox.merchant import WEBHOOK_SECRETS as MERCHANT_WEBHOOK_SECRETS
@@ -22,6 +23,7 @@ WORK_PREFIX = "paycert-embedded-"
 
 def start_embedded(faults: frozenset[str] = frozenset(), *, tls: bool = False) -> tuple[SandboxServer, Path]:
     """A sandbox on a free loopback port and a target file for it (credentials exported to this process)."""
+    Faults.from_names(faults)  # an unknown fault (UnknownFaultError) stops here, before anything is made
     work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX))
     server = SandboxServer(SandboxConfig(work / "sandbox", faults=faults), tls=tls).start()
     gateways: dict[str, Any] = {}

@@ -24,6 +24,7 @@ from paycert.report import (
     utc_now_iso,
     write_report,
 )
+from paycert.sandbox.faults import UnknownFaultError
 from paycert.targets.home import find_home
 from paycert.targets.target import load_target
 
@@ -33,7 +34,8 @@ EXIT_HARNESS = 2
 SUITES = ("scenarios", "webhooks", "contract", "merchant", "pacts")
 INNER_CONFIG = Path(__file__).with_name("inner-pytest.ini")
 
-console = Console(stderr=True, width=120)
+# What a run reports goes to stdout; stderr carries only the one line saying why it could not certify.
+console = Console(width=120)
 
 
 def run(
@@ -108,7 +110,7 @@ def run(
         loaded = load_target(target)
         if gateway:
             loaded.only(list(gateway))
-    except PaycertError as exc:
+    except (PaycertError, UnknownFaultError) as exc:  # a --sandbox-fault typo is a ValueError of the sandbox
         stop_embedded(server)
         return _cannot_run(str(exc), run_id, started, report_dir, selection, target)
 
