@@ -110,6 +110,52 @@ def test_a_refused_webhook_is_delivered_again_with_backoff_until_answered(
     )
 
 
+@pytest.mark.criterion("WH-RETRY")
+def test_a_webhook_never_answered_is_retried_on_its_whole_schedule_then_given_up(
+    checkout: Checkout, sink: WebhookSink, gateway_time: GatewayTime
+) -> None:
+    retries = checkout.profile.webhooks.get("retries") or {}
+    if not retries.get("max_attempts") or not retries.get("schedule_seconds"):
+        raise NotApplicable(
+            f"{checkout.client.id}'s profile states no retry schedule and attempt limit to check"
+        )
+    schedule = [float(s) for s in retries["schedule_seconds"]]
+    attempts = int(retries["max_attempts"])
+    tolerance = float(retries.get("tolerance", 0.5))
+    reference = checkout.new_reference()
+    # Every attempt refused, and more: the gateway must stop by itself after its last one.
+    sink.fail_next(attempts + 3, mode="status", status=500, match=lambda d: _mentions(d, reference))
+
+    paid = checkout.pay("COMPLETED", reference=reference)
+
+    inbox = checkout.webhooks(paid.payment)
+    first = inbox.wait(lambda e: e.delivery.answer != "200", timeout=30)
+    assert first, "the gateway sent no webhook for the payment at all"
+    event = first[0]
+    tries = [event]
+    for number, interval in enumerate(schedule[: attempts - 1], start=2):
+        if gateway_time.controllable:
+            early = inbox.wait(lambda e: same_event(e, event), count=number, timeout=EARLY_LOOK_SECONDS)
+            assert len(early) < number, f"attempt {number} came before the {interval:g} s its schedule states"
+            gateway_time.pass_time(interval)
+            came = inbox.wait(lambda e: same_event(e, event), count=number, timeout=RETRY_DUE_SECONDS)
+        else:
+            came = inbox.wait(
+                lambda e: same_event(e, event), count=number, timeout=interval * (1 + tolerance) + 5
+            )
+        assert len(came) >= number, f"attempt {number} of {attempts} never came ({len(came)} deliveries)"
+        tries = came
+        if not gateway_time.controllable:
+            gap = tries[number - 1].received_at - tries[number - 2].received_at
+            assert gap >= interval * (1 - tolerance), (
+                f"attempt {number} came {gap:.2f} s after the one before, the schedule states {interval:g} s"
+            )
+    gateway_time.pass_time(max(schedule) * 2)
+    time.sleep(QUIET_SECONDS if gateway_time.controllable else max(schedule) * (1 + tolerance))
+    total = len(inbox.events(lambda e: same_event(e, event)))
+    assert total == attempts, f"the gateway made {total} attempts; its profile states {attempts}"
+
+
 @pytest.mark.criterion("WH-DUPLICATES")
 def test_a_delivered_webhook_is_not_sent_again(checkout: Checkout) -> None:
     paid = checkout.pay("COMPLETED")
