@@ -35,6 +35,7 @@ from paycert.redaction import MASK, Redactor
 from paycert.targets.profile import Profile
 from paycert.targets.target import GatewayTarget
 from paycert.targets.templates import placeholders
+from paycert.webhooks.fields import HEADER_PREFIX
 
 CONSUMER = "merchant"
 # Credentials and tokens are stated as the redaction mask: a pact file is an artifact of the run and holds
@@ -110,7 +111,8 @@ def webhook_shape(profile: Profile) -> dict[str, Any]:
     hooks = profile.webhooks
     events = [str(e) for e, state in hooks.get("events", {}).items() if state == "COMPLETED"]
     statuses = [str(k) for k, v in profile.raw.get("statuses", {}).items() if v == "COMPLETED"]
-    examples = (profile.json_schema("webhook") or {}).get("examples", [])
+    schema = profile.json_schema("webhook") or {}
+    examples = schema.get("examples", [])
     event_pointer = hooks.get("event_type")
     example = next(
         (e for e in examples if event_pointer and resolve(e, event_pointer, None) in events),
@@ -119,9 +121,11 @@ def webhook_shape(profile: Profile) -> dict[str, Any]:
     body: dict[str, Any] = {}
     for name in _WEBHOOK_READS:
         pointer = hooks.get(name)
-        if not pointer:
-            continue
+        if not pointer or str(pointer).startswith(HEADER_PREFIX):
+            continue  # a header field (Standard Webhooks' webhook-id) is no part of the message body
         found = resolve(example, pointer, None)
+        if found is None:
+            found = typed_example(schema, str(pointer))
         allowed = events if name == "event_type" else statuses if name == "status" else []
         if allowed:
             value = found if found in allowed else allowed[0]
@@ -130,6 +134,40 @@ def webhook_shape(profile: Profile) -> dict[str, Any]:
             matcher = GenericMatcher("type", value=found if found is not None else _DEFAULTS.get(name, "x"))
         _place(body, str(pointer), matcher)
     return body
+
+
+_TYPE_EXAMPLES: dict[str, Any] = {"string": "x", "integer": 1, "number": 1.5, "boolean": True}
+
+
+def typed_example(schema: Mapping[str, Any], pointer: str) -> Any:
+    """A value of the type the JSON Schema gives the field at `pointer` (None when it says none).
+
+    A pact matcher takes its type from its example value: without an example in the schema, a field the
+    schema types as an integer must not be matched as a string.
+    """
+    node: Any = schema
+    for part in [p.replace("~1", "/").replace("~0", "~") for p in pointer.strip("/").split("/")]:
+        node = _follow_ref(schema, node)
+        properties = node.get("properties") if isinstance(node, Mapping) else None
+        if not isinstance(properties, Mapping) or part not in properties:
+            return None
+        node = properties[part]
+    node = _follow_ref(schema, node)
+    if not isinstance(node, Mapping):
+        return None
+    if node.get("enum"):
+        return node["enum"][0]
+    kind = node.get("type")
+    kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
+    return _TYPE_EXAMPLES.get(str(kind))
+
+
+def _follow_ref(root: Mapping[str, Any], node: Any) -> Any:
+    for _ in range(16):  # a cycle of $refs ends here, unresolved
+        if not isinstance(node, Mapping) or not str(node.get("$ref", "")).startswith("#"):
+            return node
+        node = resolve(root, str(node["$ref"])[1:], None)
+    return node
 
 
 def add_need(pact: Pact, profile: Profile, need: Need, request: Request) -> None:

@@ -138,3 +138,26 @@ def test_a_message_nobody_captured_is_not_evaluated(sandbox: SandboxServer, tmp_
     verification = verify_pact(tmp_path / "merchant-paylican.json", target)
     assert verification.outcome is Outcome.NOT_EVALUATED
     assert "no such message" in verification.interactions[0].detail
+
+
+def test_webhook_field_types_come_from_the_schema_when_it_has_no_example() -> None:
+    from paycert.pacts.consumer import typed_example
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "data": {"$ref": "#/$defs/data"},
+            "kind": {"enum": ["payment.completed", "payment.failed"]},
+        },
+        "$defs": {
+            "data": {
+                "type": "object",
+                "properties": {"amount": {"type": "integer"}, "id": {"type": ["string", "null"]}},
+            }
+        },
+    }
+
+    assert typed_example(schema, "/data/amount") == 1
+    assert typed_example(schema, "/data/id") == "x"
+    assert typed_example(schema, "/kind") == "payment.completed"
+    assert typed_example(schema, "/data/missing") is None
