@@ -66,6 +66,7 @@ class Payment:
     created: ApiResult = field(repr=False)
     redirect_url: str | None = None
     vendor_status: Any = None
+    refunded: Decimal | None = None  # what the status API says was refunded (its `refunded_amount`)
     state: PaymentState | None = None
     history: list[str] = field(default_factory=list)
 
@@ -113,6 +114,10 @@ class GatewayClient:
     def offers(self, operation: str) -> bool:
         return self.profile.offers(operation)
 
+    def reads(self, operation: str, key: str) -> bool:
+        """Whether the profile says where `operation`'s answer holds `key` (a `result` pointer)."""
+        return self.offers(operation) and key in (self.profile.operations[operation].get("result") or {})
+
     def require(self, operation: str, why: str = "") -> None:
         """Stop the scenario as not applicable when the gateway does not offer `operation`."""
         if not self.offers(operation):
@@ -135,12 +140,20 @@ class GatewayClient:
 
     def wrong_credentials(self) -> dict[str, str]:
         """The target's credentials with every one the token request uses made wrong."""
+        return {name: _wrong(value) for name, value in self._token_credentials().items()}
+
+    def one_wrong_credential(self) -> list[tuple[str, dict[str, str]]]:
+        """For each credential the token request uses: (its name, the credentials with only it wrong).
+
+        A gateway that checks the client id but not the secret (or the reverse) is caught only this way:
+        everything wrong at once is refused by any gateway.
+        """
+        used = self._token_credentials()
+        return [(name, {**used, name: _wrong(value)}) for name, value in used.items()]
+
+    def _token_credentials(self) -> dict[str, str]:
         used = placeholders(self.profile.auth.get("operation", {}).get("body", {}))
-        return {
-            name: f"paycert-wrong-{value[:2]}"
-            for name, value in self.target.credentials.items()
-            if name in used
-        }
+        return {name: value for name, value in self.target.credentials.items() if name in used}
 
     # -- templates ----------------------------------------------------------------------------------------
 
@@ -165,6 +178,18 @@ class GatewayClient:
         if fmt == "minor-units":
             return int(value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP).scaleb(decimals))
         return float(quantized)
+
+    def parse_amount(self, value: Any) -> Decimal | None:
+        """An amount as the gateway writes it (the profile's format), in major units; None if unreadable."""
+        if value is None or isinstance(value, bool):
+            return None
+        try:
+            parsed = Decimal(str(value))
+        except ArithmeticError:
+            return None
+        if self.profile.amounts.get("format") == "minor-units":
+            return parsed.scaleb(-int(self.profile.amounts.get("decimals", 2)))
+        return parsed
 
     # -- authentication -----------------------------------------------------------------------------------
 
@@ -395,7 +420,21 @@ class GatewayClient:
         result = self.call("get_payment", payment.context, label="get_payment")
         if result.ok:
             self._observe(payment, result.get("status"))
+            payment.refunded = self.parse_amount(result.get("refunded_amount"))
+            if payment.state is PaymentState.COMPLETED and self.profile.refunds_by_amount:
+                payment.state = self._refund_state(payment, self.parse_amount(result.get("amount")))
         return result
+
+    def _refund_state(self, payment: Payment, total: Decimal | None) -> PaymentState:
+        """A completed payment's refund state from its amounts, for gateways with no refund status."""
+        refunded = payment.refunded or Decimal(0)
+        if refunded <= 0:
+            return PaymentState.COMPLETED
+        return (
+            PaymentState.REFUNDED
+            if refunded >= (total or payment.amount)
+            else PaymentState.PARTIALLY_REFUNDED
+        )
 
     def state_of(self, payment: Payment) -> PaymentState | None:
         result = self.refresh(payment)
@@ -443,3 +482,8 @@ def _path_params_from(path: str, context: Mapping[str, Any]) -> dict[str, Any]:
         for name in re.findall(r"\{(\w+)\}", path):
             params[name] = context.get(name, context["payment_id"])
     return params
+
+
+def _wrong(value: str) -> str:
+    # Recognisably paycert's, and not the right value with something appended (a prefix check would pass).
+    return f"paycert-wrong-{value[:2]}"

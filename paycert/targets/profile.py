@@ -11,6 +11,7 @@ from typing import Any
 import jsonschema
 
 from paycert.core.errors import ProfileError
+from paycert.core.pointers import resolve
 from paycert.core.states import PaymentState
 from paycert.targets.files import read_yaml
 from paycert.targets.home import specs_dir
@@ -104,6 +105,11 @@ class Profile:
         amounts: dict[str, Any] = self.raw.get("amounts") or {}
         return amounts
 
+    @property
+    def refunds_by_amount(self) -> bool:
+        """No refund status: refunds are read from the refunded amount (`refunds.state: amounts`)."""
+        return (self.raw.get("refunds") or {}).get("state") == "amounts"
+
     def state_of(self, vendor_status: Any) -> PaymentState | None:
         """The canonical state of a vendor status, or None when the profile does not map it."""
         mapped = self.raw["statuses"].get(str(vendor_status))
@@ -113,13 +119,27 @@ class Profile:
         mapped = self.webhooks.get("events", {}).get(event_type)
         return PaymentState(mapped) if mapped else None
 
-    def schema_path(self, name: str) -> Path | None:
+    def _schema_reference(self, name: str) -> str | None:
         relative = (self.raw.get("schemas") or {}).get(name)
         if name == "webhook" and not relative:
             relative = self.webhooks.get("schema")
-        return self.directory / relative if relative else None
+        return str(relative) if relative else None
+
+    def schema_path(self, name: str) -> Path | None:
+        """The file of schema `name`, when it is a file (None for a pointer into the spec)."""
+        relative = self._schema_reference(name)
+        return self.directory / relative if relative and not relative.startswith("#") else None
 
     def json_schema(self, name: str) -> dict[str, Any] | None:
+        """The JSON Schema `name` (webhook, return_query, error): a file beside the profile, or a pointer
+        into the OpenAPI document (`#/components/schemas/Event`), made standalone with the document's
+        `components` so its `$ref`s still resolve."""
+        reference = self._schema_reference(name)
+        if reference is not None and reference.startswith("#"):
+            found = resolve(self.spec.document, reference[1:], None)
+            if not isinstance(found, dict):
+                raise ProfileError(f"{self.id}: schema {name} points at {reference}, which the spec lacks")
+            return {**found, "components": self.spec.document.get("components") or {}}
         path = self.schema_path(name)
         if path is None:
             return None

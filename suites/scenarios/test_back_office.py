@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from paycert.core import PaymentState
@@ -27,8 +29,13 @@ def test_a_refund_is_limited_to_the_captured_amount_and_made_once(checkout: Chec
     full = checkout.client.follow_up("refund", paid.payment, AMOUNT)
     assert full.ok, f"a full refund was refused (HTTP {full.status})"
     assert checkout.status(paid.payment) is PaymentState.REFUNDED, (
-        f"after a full refund: {paid.payment.vendor_status!r}"
+        f"after a full refund: {paid.payment.vendor_status!r} ({paid.payment.state}, "
+        f"refunded {paid.payment.refunded})"
     )
+    if checkout.client.reads("get_payment", "refunded_amount"):
+        assert paid.payment.refunded == Decimal(AMOUNT), (
+            f"after a full refund of {AMOUNT} the status API says {paid.payment.refunded} was refunded"
+        )
     twice = checkout.client.follow_up("refund", paid.payment, AMOUNT)
     assert refused(twice), f"the same payment was refunded twice (HTTP {twice.status})"
 

@@ -19,6 +19,18 @@ def test_wrong_credentials_are_refused_with_a_clear_error(gateway: GatewayClient
 
 
 @pytest.mark.criterion("AUTH-CREDENTIALS")
+def test_each_credential_is_checked_on_its_own(gateway: GatewayClient) -> None:
+    gateway.require_token()
+    expected = gateway.profile.auth.get("invalid_credentials", {}).get("status", 401)
+    for name, credentials in gateway.one_wrong_credential():
+        refused = gateway.token_request(credentials)
+        assert refused.status in {expected, 400, 401, 403}, (
+            f"a token request with only {name} wrong was answered HTTP {refused.status}"
+        )
+        assert not refused.ok, f"a token request with only {name} wrong got a token"
+
+
+@pytest.mark.criterion("AUTH-CREDENTIALS")
 def test_the_issued_token_is_accepted(checkout: Checkout) -> None:
     _, card = checkout.card_for("COMPLETED")
     created = checkout.attempt_create("5.00", card)
