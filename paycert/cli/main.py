@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from paycert.cli import env_cmd, pact_cmd, run_cmd, sandbox_cmd
+from paycert.cli import env_cmd, pact_cmd, run_cmd, sandbox_cmd, validate_cmd
 
 app = typer.Typer(
     name="paycert",
@@ -22,6 +22,7 @@ app.command(name="run")(run_cmd.run)
 app.command(name="sandbox")(sandbox_cmd.sandbox)
 app.command(name="verify-pact")(pact_cmd.verify_pact_command)
 app.command(name="env")(env_cmd.env)
+app.command(name="validate")(validate_cmd.validate)
 
 
 @app.callback()
