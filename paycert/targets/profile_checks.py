@@ -265,10 +265,49 @@ class _ProfileChecks:
         if schema is None:
             return None
         walker, node, ref = schema
-        walk = walker.walk(node, pointer)
+        walk = walker.walk(self.event_branches(walker, node, at), pointer)
         if not walk.ok:
             self.sink.at(at, f"{pointer} is not in the webhook schema {ref}: {walk.problem}")
         return walk
+
+    def event_branches(self, walker: SchemaWalker, node: Any, at: Sequence[str | int]) -> Any:
+        """The webhook schema as the field at `at` sees it. A schema that is a `oneOf` of event shapes (a
+        session event, a refund event) is narrowed to the shapes whose event type the field is read for: an
+        `event_fields.<type>` pointer only in that type's shape, a general pointer only in shapes of types
+        it is not overridden for."""
+        hooks = _dict(self.raw.get("webhooks"))
+        event_type = hooks.get("event_type")
+        overrides = _dict(hooks.get("event_fields"))
+        if not isinstance(event_type, str) or event_type.startswith(_HEADER) or not overrides:
+            return node
+        if len(at) == 4 and at[1] == "event_fields":
+            wanted: set[str] | None = {str(at[2])}
+            overridden: set[str] = set()
+        else:
+            wanted, overridden = None, {str(t) for t, f in overrides.items() if at[-1] in _dict(f)}
+        top = node
+        while (
+            isinstance(top, dict)
+            and isinstance(top.get("$ref"), str)
+            and walker.deref(top["$ref"]) is not None
+        ):
+            top = walker.deref(top["$ref"])
+        branches = next(
+            (top[k] for k in ("oneOf", "anyOf") if isinstance(top, dict) and isinstance(top.get(k), list)),
+            None,
+        )
+        if branches is None:
+            return node
+
+        def carries(branch: Any) -> bool:
+            found = walker.walk(branch, event_type)
+            types = {str(v) for v in enum_values(found.schemas) or []} if found.ok else set()
+            if not types:
+                return True  # a shape that does not say its event type may carry any
+            return bool(types & wanted) if wanted is not None else bool(types - overridden)
+
+        kept = [b for b in branches if carries(b)]
+        return {"anyOf": kept} if kept else node
 
     @staticmethod
     def reads_status(at: Sequence[str | int]) -> bool:

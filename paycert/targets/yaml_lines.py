@@ -92,7 +92,8 @@ def load(text: str) -> LocatedYaml:
         raise FileSyntaxError(*_marked_problem(exc)) from None
     except yaml.reader.ReaderError as exc:  # a character YAML refuses; it carries an offset, not a mark
         raise FileSyntaxError(
-            _offset_mark(text, exc.position), f"character #x{exc.character:04x} is not allowed in YAML"
+            _offset_mark(text, exc.position),
+            f"not valid YAML: character #x{exc.character:04x} is not allowed",
         ) from None
     except yaml.YAMLError as exc:  # libyaml's reader errors have neither mark nor offset
         raise FileSyntaxError(START, " ".join(str(exc).split())) from None

@@ -6,6 +6,7 @@ problem must be reported at are those of the text the test changed, found in the
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -193,6 +194,55 @@ def test_a_header_field_is_not_looked_for_in_the_body(tmp_path: Path) -> None:
     profile = copy_gateway(tmp_path, "g", "  event_id: /id\n", "  event_id: header:X-Webhook-Id\n")
 
     assert validate(profiles=[str(profile)]).problems == []
+
+
+def _two_shaped_webhooks(profile: Path) -> None:
+    """The profile's webhook schema made a oneOf of a payment event and a refund event, whose data.status is
+    the refund's own (`succeeded`) and whose payment status is elsewhere."""
+
+    def shape(events: dict[str, object], statuses: list[str], **more: object) -> dict[str, object]:
+        data = {"paymentId": {"type": "string"}, "amount": {"type": "number"}, "status": {"enum": statuses}}
+        return {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "event": events,
+                "data": {"type": "object", "properties": {**data, **more}},
+            },
+        }
+
+    payment = shape(
+        {"enum": ["payment.completed", "payment.failed", "payment.cancelled", "payment.expired"]},
+        ["COMPLETED", "FAILED", "CANCELLED", "EXPIRED"],
+    )
+    refund = shape({"const": "payment.refunded"}, ["succeeded"], payment_status={"enum": ["REFUNDED"]})
+    (profile.parent / "schemas" / "webhook.json").write_text(json.dumps({"oneOf": [payment, refund]}))
+
+
+def test_a_pointer_for_one_event_type_is_resolved_in_that_events_shape_only(tmp_path: Path) -> None:
+    general = "  amount: /data/amount\n"
+    overridden = general + "  event_fields:\n    payment.refunded:\n      status: /data/payment_status\n"
+    good = copy_gateway(tmp_path, "good", general, overridden)
+    unmapped = copy_gateway(tmp_path, "unmapped", general, general)
+    missing = copy_gateway(
+        tmp_path, "missing", general, overridden.replace("/data/payment_status", "/data/state")
+    )
+    for profile in (good, unmapped, missing):
+        _two_shaped_webhooks(profile)
+
+    assert validate(profiles=[str(good)]).problems == []
+    (not_mapped,) = validate(profiles=[str(unmapped)]).problems
+    (not_there,) = validate(profiles=[str(missing)]).problems
+
+    # Without the override the refund's `succeeded` is read as a payment status: it is not mapped.
+    assert not_mapped.line == where(unmapped, "status: /data/status").line
+    assert "can be succeeded" in not_mapped.message
+    # The override is looked for in the refund event only: it has no `state`.
+    assert not_there.line == where(missing, "/data/state").line
+    assert (
+        "nothing named 'state' at /data (it has amount, paymentId, payment_status, status)"
+        in not_there.message
+    )
 
 
 def test_an_event_the_webhook_schema_does_not_allow_never_matches(tmp_path: Path) -> None:
