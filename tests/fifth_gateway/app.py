@@ -33,12 +33,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, TypeGuard
-from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse as _JSONResponse
+from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tests.fifth_gateway import pages
@@ -80,13 +81,21 @@ REFUND_EVENT = "refund.succeeded"
 EVENT_TYPES = (*SESSION_EVENTS.values(), REFUND_EVENT)
 
 # One pattern each for the code and openapi.yaml, so "valid by the spec" and "accepted" are the same thing.
-URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$"
-LOOPBACK_URL_PATTERN = (
-    r"^https?://(127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}|localhost|\[::1\])(:[0-9]{1,5})?(/[^\s]*)?$"
-)
-CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
+# They are prefixes on purpose, without `$` and `\s`: those mean different things to Python's `re` (a `$`
+# before a final newline, \x1c-\x1f as spaces), ECMA-262 and Rust, and a spec must mean one thing to all of
+# them. What follows the host is kept as sent and percent-encoded where it goes into a Location header.
+URL_PATTERN = r"^https?://[A-Za-z0-9.-]+"
+LOOPBACK_URL_PATTERN = r"^https?://(127\.|localhost|\[::1\])"  # and sender.is_loopback checks every delivery
+CURRENCY_PATTERN = r"^[A-Za-z][A-Za-z][A-Za-z]"  # with length 3: exactly three letters
 MAX_URL_LENGTH = 2048
 _ID_ALPHABET = string.ascii_letters + string.digits
+
+
+class JSONResponse(_JSONResponse):
+    """JSON in ASCII: a string the client sent with a lone surrogate escape (valid JSON) is answered, not a 500."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 @dataclass(frozen=True)
@@ -260,9 +269,15 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _is_int(value: Any) -> TypeGuard[int]:
-    # bool is an int to Python but never an amount; 10.0 is a float on the wire, refused like 10.5.
-    return isinstance(value, int) and not isinstance(value, bool)
+def _as_int(value: Any) -> int | None:
+    """A JSON integer as JSON Schema counts them (1050 and 1050.0, not 10.5, "1050" or true), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
 
 
 def _luhn_ok(number: str) -> bool:
@@ -271,9 +286,17 @@ def _luhn_ok(number: str) -> bool:
     return total % 10 == 0
 
 
+_LOCATION_SAFE = string.ascii_letters + string.digits + "!#$%&'()*+,-./:;=?@[]_~"
+
+
 def _with_query(url: str, extra: dict[str, str]) -> str:
-    parts = urlsplit(url)
-    query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), *extra.items()])
+    """`url` with `extra` added to its query (its own parameters kept), safe to send as a Location header."""
+    safe = quote(url, safe=_LOCATION_SAFE)  # spaces, controls and non-ASCII percent-encoded
+    try:
+        parts = urlsplit(safe)
+    except ValueError:  # e.g. an unclosed "[": append by hand
+        return f"{safe}{'&' if '?' in safe else '?'}{urlencode(extra)}"
+    query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), *extra.items()], safe="%")
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
@@ -298,7 +321,7 @@ def _check_keys(body: dict[str, Any], allowed: Sequence[str]) -> None:
 
 
 def _matches(pattern: str, value: Any) -> bool:
-    """JSON Schema's `pattern`, exactly: an unanchored search (so `$` also matches before a final newline)."""
+    """JSON Schema's `pattern`, exactly: an unanchored search."""
     return isinstance(value, str) and re.search(pattern, value) is not None
 
 
@@ -310,7 +333,7 @@ def _check_url(body: dict[str, Any], name: str, pattern: str = URL_PATTERN, *, w
         raise ApiError(
             400, "url_invalid", f"Invalid URL: {name} must be an absolute http(s) URL{why}.", param=name
         )
-    return value.rstrip("\n")  # the one trailing newline the pattern lets through never reaches a header
+    return value
 
 
 def _check_metadata(body: dict[str, Any]) -> dict[str, str]:
@@ -501,8 +524,8 @@ class Kestrel:
         )
         if "amount" not in body:
             raise ApiError(400, "parameter_missing", "Missing required param: amount.", param="amount")
-        amount = body["amount"]
-        if not _is_int(amount):
+        amount = _as_int(body["amount"])
+        if amount is None:
             raise ApiError(
                 400,
                 "parameter_invalid_integer",
@@ -523,7 +546,7 @@ class Kestrel:
         if "currency" not in body:
             raise ApiError(400, "parameter_missing", "Missing required param: currency.", param="currency")
         currency = body["currency"]
-        if not _matches(CURRENCY_PATTERN, currency):
+        if not (_matches(CURRENCY_PATTERN, currency) and len(currency) == 3):
             raise ApiError(
                 400, "invalid_currency", "currency must be a three-letter ISO 4217 code.", param="currency"
             )
@@ -542,7 +565,7 @@ class Kestrel:
             id=_new_id("cs_test_"),
             client_id=client.client_id,
             amount_total=amount,
-            currency=currency.strip().lower(),
+            currency=currency.lower(),
             success_url=success_url,
             cancel_url=cancel_url,
             client_reference_id=reference,
@@ -624,8 +647,8 @@ class Kestrel:
         if not isinstance(session_id, str):
             raise ApiError(400, "parameter_invalid_string", "session must be a string.", param="session")
         session = self.session_of(client, session_id)
-        amount = body.get("amount")
-        if "amount" in body and not (_is_int(amount) and amount >= 1):
+        amount = _as_int(body.get("amount"))
+        if "amount" in body and not (amount is not None and amount >= 1):
             raise ApiError(
                 400,
                 "parameter_invalid_integer",
@@ -832,7 +855,11 @@ def create_app(gateway: Kestrel) -> FastAPI:
         return exc.response()
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/c/"):  # the shopper's pages answer in HTML, whatever goes wrong
+            page = pages.message_page("Not here", str(exc.detail), exc.status_code)
+            page.headers.update(exc.headers or {})
+            return page
         code = {404: "resource_missing", 405: "method_not_allowed"}.get(exc.status_code, "invalid_request")
         error = ApiError(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
         return error.response()
@@ -845,7 +872,11 @@ def create_app(gateway: Kestrel) -> FastAPI:
             return None
 
     async def form_of(request: Request) -> dict[str, str]:
-        form = await request.form()
+        """The posted form's text fields; a body that is no form at all counts as an empty form."""
+        try:
+            form = await request.form()
+        except (StarletteHTTPException, ValueError, AssertionError):
+            return {}
         return {k: v for k, v in form.items() if isinstance(v, str)}
 
     def answer(stored: _Stored, replayed: bool) -> JSONResponse:
@@ -993,7 +1024,7 @@ class KestrelServer:
         self.base_url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
         self.gateway.base_url = self.base_url
         config = uvicorn.Config(
-            create_app(self.gateway), log_level="warning", access_log=False, timeout_graceful_shutdown=2
+            create_app(self.gateway), log_level="error", access_log=False, timeout_graceful_shutdown=2
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

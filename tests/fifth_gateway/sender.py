@@ -42,7 +42,10 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 
 def is_loopback(url: str) -> bool:
     """Whether `url` names this machine (127.0.0.0/8, ::1 or localhost): the only place Kestrel delivers."""
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:  # an unclosed IPv6 bracket and the like: not a URL of this machine
+        return False
     if host == "localhost":
         return True
     try:
@@ -179,7 +182,7 @@ class Sender:
                 message.url, content=message.body, headers=self._headers(message, int(started))
             )
             answer = str(response.status_code)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # no answer, or no usable URL
             answer = type(exc).__name__
         message.attempts.append(Attempt(started, answer))
         if message.delivered:

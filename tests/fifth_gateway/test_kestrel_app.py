@@ -458,8 +458,9 @@ def test_an_amount_that_is_not_positive_minor_units_within_the_maximum_is_refuse
         assert error["message"] == f"amount must be at least 1 (minor units); {amount} cannot be paid."
 
 
-def test_the_largest_amount_is_accepted(kit: Kit) -> None:
-    assert kit.merchant.create(99_999_999).json()["amount_total"] == 99_999_999
+@pytest.mark.parametrize("amount", [1, 99_999_999, 1050.0])
+def test_amounts_from_one_to_the_maximum_are_accepted_as_json_integers(kit: Kit, amount: Any) -> None:
+    assert kit.merchant.create(amount).json()["amount_total"] == int(amount)  # 1050.0 is a JSON integer
 
 
 @pytest.mark.parametrize(
@@ -901,3 +902,38 @@ def test_fault_renamed_response_field(start: Start) -> None:
     assert "amount_total" not in answer.json()
     violations = SPEC.validate_response("createCheckoutSession", 200, "application/json", answer.json())
     assert violations, "the renamed field must break the documented schema"
+
+
+# --- The spec, as paycert's generated contract run checks it ------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_spec_describes_every_answer_of_the_correct_server() -> None:
+    """schemathesis through paycert's contract engine: examples, coverage, fuzzing and the stateful links."""
+    from paycert.plugin.contract_engine import ContractSettings, run_contract
+
+    with KestrelServer() as server:
+        token = httpx.post(
+            f"{server.base_url}/v1/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(CLIENT_ID, CLIENT_SECRET),
+            timeout=5,
+        ).json()["access_token"]
+        run = run_contract(
+            DOCUMENT,
+            server.base_url,
+            {"Authorization": f"Bearer {token}"},
+            ContractSettings(examples=5, seed=7),
+            deadline=time.monotonic() + 240,
+            never=frozenset({"createToken"}),
+            credentials=server.credentials,
+            location=str(HERE / "openapi.yaml"),
+        )
+    found = {
+        c: [f"{f.curl} -> {f.status} {f.response_body[:300]}: {f.message[:200]}" for f in fs]
+        for c, fs in run.findings.items()
+    }
+    assert found == {}
+    assert run.tool_errors == []
+    assert run.untested == []
+    assert "stateful" in run.phases_done
