@@ -145,16 +145,25 @@ def typed_example(schema: Mapping[str, Any], pointer: str) -> Any:
     A pact matcher takes its type from its example value: without an example in the schema, a field the
     schema types as an integer must not be matched as a string.
     """
-    node: Any = schema
-    for part in [p.replace("~1", "/").replace("~0", "~") for p in pointer.strip("/").split("/")]:
-        node = _follow_ref(schema, node)
-        properties = node.get("properties") if isinstance(node, Mapping) else None
-        if not isinstance(properties, Mapping) or part not in properties:
-            return None
-        node = properties[part]
-    node = _follow_ref(schema, node)
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.strip("/").split("/")]
+    return _typed_at(schema, schema, parts)
+
+
+def _typed_at(root: Mapping[str, Any], node: Any, parts: list[str]) -> Any:
+    node = _follow_ref(root, node)
     if not isinstance(node, Mapping):
         return None
+    # The first branch of an allOf / oneOf / anyOf (event shapes of one webhook) that has the field.
+    for keyword in ("allOf", "oneOf", "anyOf"):
+        for branch in node.get(keyword) or ():
+            found = _typed_at(root, branch, parts)
+            if found is not None:
+                return found
+    if parts:
+        properties = node.get("properties")
+        if not isinstance(properties, Mapping) or parts[0] not in properties:
+            return None
+        return _typed_at(root, properties[parts[0]], parts[1:])
     if node.get("enum"):
         return node["enum"][0]
     kind = node.get("type")

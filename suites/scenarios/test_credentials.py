@@ -50,3 +50,15 @@ def test_calls_without_a_valid_token_are_refused(checkout: Checkout) -> None:
         f"a payment was created without any token (HTTP {anonymous.status})"
     )
     assert forged.status in (401, 403), f"a payment was created with a forged token (HTTP {forged.status})"
+    created = checkout.attempt_create("5.00", card)
+    payment_id = created.get("payment_id")
+    if created.ok and payment_id and checkout.client.offers("get_payment"):
+        read = checkout.client.call(
+            "get_payment",
+            {"payment_id": str(payment_id)},
+            authenticated=False,
+            label="status without a token",
+        )
+        assert read.status in (401, 403), (
+            f"a payment's status was read without any token (HTTP {read.status})"
+        )

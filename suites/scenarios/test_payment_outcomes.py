@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from paycert.core import PaymentState
@@ -94,3 +96,11 @@ def test_invalid_amounts_are_rejected_with_a_clear_error(checkout: Checkout) -> 
             )
         else:
             assert attempt.error_text().strip(), f"amount {rule['amount']}: rejected without any explanation"
+    cap = checkout.profile.amounts.get("max")
+    if cap is not None:
+        # One minor unit above the gateway's declared cap (`amounts.max`), formatted the gateway's way.
+        step = Decimal(1).scaleb(-int(checkout.profile.amounts.get("decimals", 2)))
+        above = checkout.attempt_create(Decimal(str(cap)) + step, card)
+        assert 400 <= above.status < 500, (
+            f"an amount above the stated maximum {cap} was accepted (HTTP {above.status})"
+        )

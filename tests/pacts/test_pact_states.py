@@ -161,3 +161,19 @@ def test_webhook_field_types_come_from_the_schema_when_it_has_no_example() -> No
     assert typed_example(schema, "/data/id") == "x"
     assert typed_example(schema, "/kind") == "payment.completed"
     assert typed_example(schema, "/data/missing") is None
+
+
+def test_webhook_field_types_are_found_in_the_event_shapes_of_a_one_of() -> None:
+    from paycert.pacts.consumer import typed_example
+
+    schema = {
+        "oneOf": [{"$ref": "#/components/schemas/Refund"}, {"$ref": "#/components/schemas/Session"}],
+        "components": {
+            "schemas": {
+                "Refund": {"properties": {"data": {"properties": {"amount": {"type": "integer"}}}}},
+                "Session": {"properties": {"data": {"properties": {"amount_total": {"type": "integer"}}}}},
+            }
+        },
+    }
+
+    assert typed_example(schema, "/data/amount_total") == 1
