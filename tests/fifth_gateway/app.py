@@ -152,9 +152,9 @@ class ApiError(Exception):
 class OAuthError(Exception):
     """A token endpoint refusal, answered the RFC 6749 way: `{"error", "error_description"}`."""
 
-    def __init__(self, status: int, error: str, description: str, *, basic: bool = False) -> None:
+    def __init__(self, status: int, error: str, description: str) -> None:
         super().__init__(description)
-        self.status, self.error, self.description, self.basic = status, error, description, basic
+        self.status, self.error, self.description = status, error, description
 
     def response(self) -> JSONResponse:
         headers = {"cache-control": "no-store", "pragma": "no-cache"}

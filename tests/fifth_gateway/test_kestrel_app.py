@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -400,8 +401,7 @@ def test_a_token_request_must_be_form_encoded(kit: Kit) -> None:
     assert refused.json()["error"] == "invalid_request"
 
 
-def test_api_calls_need_a_live_token_of_the_client_that_owns_the_object(start: Start) -> None:
-    kit = start(token_ttl_seconds=1)
+def test_api_calls_need_a_valid_token_of_the_client_that_owns_the_object(kit: Kit) -> None:
     session_id, _ = kit.merchant.checkout(PAID)
     other = Merchant(kit.server, OTHER_CLIENT_ID, OTHER_CLIENT_SECRET)
 
@@ -423,12 +423,19 @@ def test_api_calls_need_a_live_token_of_the_client_that_owns_the_object(start: S
     refund_id = kit.merchant.refund(session_id, 100).json()["id"]
     foreign = other.call("getRefund", "GET", f"/v1/refunds/{refund_id}", headers=other.headers)
     assert foreign.status_code == 404
-    # An expired token.
-    time.sleep(1.1)
-    expired = kit.merchant.session(session_id)
+    other.http.close()
+
+
+def test_an_expired_token_is_refused(start: Start) -> None:
+    kit = start(token_ttl_seconds=0.5)
+    time.sleep(0.6)
+
+    expired = kit.merchant.create()
     assert expired.status_code == 401
     assert expired.json()["error"]["code"] == "token_expired"
-    other.http.close()
+    assert (
+        kit.merchant.token({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}).json()["expires_in"] == 1
+    )
 
 
 # --- Creating sessions -------------------------------------------------------------------------------
@@ -618,29 +625,28 @@ def test_a_failed_or_canceled_challenge_fails_the_session(
     assert kit.webhooks(session_id)[0].json()["type"] == "checkout.session.failed"
 
 
-def test_an_open_session_expires_by_api_or_by_time(start: Start) -> None:
-    kit = start(session_ttl_seconds=0.5)
-    by_api = kit.merchant.create().json()["id"]
-    by_time = kit.merchant.create().json()["id"]
+def test_an_open_session_expires_by_api(kit: Kit) -> None:
+    session_id = kit.merchant.create().json()["id"]
+    path = f"/v1/checkout/sessions/{session_id}/expire"
 
-    expired = kit.merchant.call(
-        "expireCheckoutSession",
-        "POST",
-        f"/v1/checkout/sessions/{by_api}/expire",
-        headers=kit.merchant.headers,
-    )
-    again = kit.merchant.call(
-        "expireCheckoutSession",
-        "POST",
-        f"/v1/checkout/sessions/{by_api}/expire",
-        headers=kit.merchant.headers,
-    )
+    expired = kit.merchant.call("expireCheckoutSession", "POST", path, headers=kit.merchant.headers)
+    again = kit.merchant.call("expireCheckoutSession", "POST", path, headers=kit.merchant.headers)
+
     assert (expired.json()["status"], expired.json()["url"]) == ("expired", None)
-    assert again.status_code == 409
-    for session_id in (by_api, by_time):
-        [webhook] = kit.webhooks(session_id, timeout=5)
-        assert webhook.json()["type"] == "checkout.session.expired"
-        assert kit.merchant.status(session_id) == "expired"
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "session_not_open")
+    [webhook] = kit.webhooks(session_id)
+    assert webhook.json()["type"] == "checkout.session.expired"
+    assert httpx.get(f"{kit.server.base_url}/c/pay/{session_id}", timeout=5).status_code == 409
+
+
+def test_an_open_session_expires_by_time(start: Start) -> None:
+    kit = start(session_ttl_seconds=0.5)
+    session_id = kit.merchant.create().json()["id"]
+
+    [webhook] = kit.webhooks(session_id)  # the server notices by itself: nobody has to look
+    assert webhook.json()["type"] == "checkout.session.expired"
+    assert webhook.json()["data"]["object"]["status"] == "expired"
+    assert kit.merchant.status(session_id) == "expired"
 
 
 # --- Refunds -----------------------------------------------------------------------------------------
@@ -727,8 +733,9 @@ def test_a_refused_webhook_is_retried_on_the_schedule_with_the_same_id(start: St
     assert len({d.headers["webhook-id"] for d in (first, second, third)}) == 1
     assert first.body == second.body == third.body
     assert all(verify_standard_webhook(WEBHOOK_SECRET, d.headers, d.body) for d in (first, second, third))
-    assert 0.15 <= second.received_at - first.received_at <= 1.0
-    assert 0.35 <= third.received_at - second.received_at <= 1.2
+    # Never before its time; the upper bounds are loose because the machine may be busy.
+    assert 0.18 <= second.received_at - first.received_at <= 3.0
+    assert 0.38 <= third.received_at - second.received_at <= 3.0
     time.sleep(1.0)
     assert len(kit.webhooks(session_id)) == 3, "a delivered webhook is not sent again"
 
@@ -750,10 +757,10 @@ def test_a_webhook_is_given_up_after_the_fifth_attempt(start: Start) -> None:
     kit.sink.fail_next(10, mode="status", status=503)
     session_id, _ = kit.merchant.checkout(PAID)
 
-    kit.webhooks(session_id, count=5)
-    time.sleep(0.6)
-    assert len(kit.webhooks(session_id)) == 5
     [message] = kit.server.messages
+    wait_until(lambda: message.finished)
+    time.sleep(0.3)
+    assert len(kit.webhooks(session_id, count=5)) == 5
     assert message.given_up
     assert [a.answer for a in message.attempts] == ["503"] * 5
 
@@ -855,9 +862,10 @@ def test_fault_in_the_retries(start: Start, fault: str, attempts: int) -> None:
     kit.sink.fail_next(10, mode="status", status=500)
     session_id, _ = kit.merchant.checkout(PAID)
 
-    kit.webhooks(session_id, count=attempts)
-    time.sleep(0.8)
-    assert len(kit.webhooks(session_id)) == attempts
+    [message] = kit.server.messages
+    wait_until(lambda: message.finished)
+    assert (len(message.attempts), message.given_up) == (attempts, True)
+    assert len(kit.webhooks(session_id, count=attempts)) == attempts
     assert kit.server.max_attempts == attempts
 
 
@@ -902,6 +910,70 @@ def test_fault_renamed_response_field(start: Start) -> None:
     assert "amount_total" not in answer.json()
     violations = SPEC.validate_response("createCheckoutSession", 200, "application/json", answer.json())
     assert violations, "the renamed field must break the documented schema"
+
+
+# --- A real browser ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium for the module's browser tests (each gets a fresh page and context)."""
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("journey", "status"),
+    [("pay", "complete"), ("cancel", "canceled"), ("challenge", "complete"), ("cancel challenge", "failed")],
+)
+def test_chromium_fills_the_pages_and_clicks_the_buttons_where_they_are(
+    kit: Kit, chromium: Any, journey: str, status: str
+) -> None:
+    """HTML5 validation, the cancel button in its own form and the 3-D Secure page, as a person sees them."""
+    from playwright.sync_api import Route
+
+    session = kit.merchant.create().json()
+    landed: list[str] = []
+
+    def back(route: Route) -> None:
+        landed.append(route.request.url)
+        route.fulfill(body="back at the shop")
+
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        page.route("https://shop.example/**", back)
+        page.goto(session["url"])
+        if journey == "cancel":
+            page.click("#cancel-button")
+        else:
+            number = CHALLENGED["cardNumber"] if "challenge" in journey else PAID["cardNumber"]
+            for name, value in {**PAID, "cardNumber": number, "cardExpiry": "12/34"}.items():
+                page.fill(f"#payment-form [name={name}]", value)
+            page.click("#submit-button")
+            if "challenge" in journey:
+                page.wait_for_selector("#challenge-form")
+                if journey == "cancel challenge":
+                    page.click("#challenge-cancel")
+                else:
+                    page.fill("#challenge-form [name=password]", "password")
+                    page.click("#challenge-submit")
+        page.wait_for_url("https://shop.example/**")
+    finally:
+        context.close()
+
+    [url] = landed
+    assert parse_qs(urlsplit(url).query)["redirect_status"] == [status]
+    assert kit.merchant.status(session["id"]) == status
 
 
 # --- The spec, as paycert's generated contract run checks it ------------------------------------------
