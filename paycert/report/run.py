@@ -29,6 +29,8 @@ class GatewayInfo:
     title: str = ""
     base_url: str = ""
     environment: Environment = "sandbox"
+    source: str = ""  # where its profile was written from
+    notes: tuple[str, ...] = ()  # its profile's notes: findings about the gateway's design, for integrators
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -36,6 +38,8 @@ class GatewayInfo:
             "title": self.title,
             "base_url": self.base_url,
             "environment": self.environment,
+            "source": self.source,
+            "notes": list(self.notes),
         }
 
     @classmethod
@@ -50,6 +54,8 @@ class GatewayInfo:
             title=str(raw.get("title", "")),
             base_url=str(raw.get("base_url", "")),
             environment=environment,
+            source=str(raw.get("source", "")),
+            notes=tuple(str(n) for n in raw.get("notes") or ()),
         )
 
 
