@@ -291,6 +291,8 @@ def _write(session: pytest.Session, state: RunState) -> None:
                 title=g.title,
                 base_url=g.base_url,
                 environment="live" if g.is_live else "sandbox",
+                source=str(g.profile.raw.get("source", "")) if g.profile else "",
+                notes=tuple(str(n) for n in (g.profile.raw.get("notes") or ())) if g.profile else (),
             )
             for g in state.target.gateways.values()
         ),
