@@ -46,3 +46,10 @@ def start_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartSan
 def sandbox(start_sandbox: StartSandbox) -> SandboxServer:
     """A correct sandbox over plain HTTP."""
     return start_sandbox()
+
+
+@pytest.fixture
+def started_sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
+    """A correct sandbox over plain HTTP, its own data in the test's folder, stopped after the test."""
+    with SandboxServer(SandboxConfig(tmp_path / "sandbox")) as server:
+        yield server

@@ -6,7 +6,6 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -54,12 +53,6 @@ def assert_cannot_run(run: Run, words: str) -> None:
     assert words in run.last_stderr_line(), run.last_stderr_line()
     assert run.readiness["verdict"] == "NO-GO"
     assert run.with_status("pass") == set()
-
-
-@pytest.fixture
-def started_sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
-    with SandboxServer(SandboxConfig(tmp_path / "sandbox")) as server:
-        yield server
 
 
 def test_a_target_file_pointing_at_a_separately_started_sandbox_is_certified_go(

@@ -6,22 +6,15 @@ paid on the gateway's hosted page, not left not evaluated.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from paycert.sandbox import SandboxConfig, SandboxServer
+from paycert.sandbox import SandboxServer
 from tests.certification.runs import paycert
 from tests.certification.test_targets import sandbox_target, write
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def started_sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
-    with SandboxServer(SandboxConfig(tmp_path / "sandbox")) as server:
-        yield server
 
 
 def test_the_pact_is_verified_without_a_provider_state_endpoint(
