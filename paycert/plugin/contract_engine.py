@@ -1,37 +1,64 @@
 """Running schemathesis over one gateway's OpenAPI document and sorting what it found by criterion.
 
-paycert keeps the clock: a timer stops the engine at the contract phase's deadline, and schemathesis honours
-the stop before its next request (one operation can send thousands of coverage cases, so waiting for the next
-engine event overran the budget by a minute on Adyen's Checkout spec). What was not tested is then reported as
-not evaluated, never as passed. What the engine reports
-splits in two, strictly: a failed check is the *target's* finding (with schemathesis's curl line to reproduce
-it), an operation the engine could not test (a schema it cannot generate from, a network error) is the
-*harness's* error.
+The budget is spent breadth first. schemathesis is given the time left (`max_time`): it then splits each
+phase's share evenly over the operations and holds time back for the phases after it, so every operation
+gets its examples (a generated positive case when the spec has none: `fill-missing`) before any operation gets
+coverage cases or fuzzing, and no operation's thousands of coverage cases can eat the budget of the others.
+When the time is up schemathesis stops before its next request and still hands over what the operation in
+progress sent and found, so those requests and findings are counted too. A timer of paycert's own stops the
+engine outright if it ever overruns; and once every phase has run once the run ends, rather than cycling
+through fuzzing again until the deadline. What was not tested is then reported as not evaluated, never as
+passed.
+
+What the engine reports splits in two, strictly: a failed check is the *target's* finding (with
+schemathesis's curl line to reproduce it), an operation the engine could not test (a schema it cannot
+generate from, an unfetchable `$ref`, a security scheme paycert cannot apply) is the *harness's* error.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-import uuid
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, StopReason, events, from_schema
 
+from paycert.plugin.contract_auth import AuthPlan, TokenSettings, plan_auth
 from paycert.plugin.contract_checks import CHECK_CRITERIA, checks_config
+from paycert.plugin.contract_hooks import RunHooks, hooked
+from paycert.plugin.contract_ledger import Ledger
+from paycert.plugin.contract_scope import operation_labels, select_operations, unfetchable_refs
+from paycert.targets.contract_filter import OperationFilter
 
-# Tags and extensions that mark operations fuzzing must leave alone: paycert's own token request is driven by
-# the profile, and sandbox-only operations stand in for configuration a real gateway does out of band.
-EXCLUDED_TAGS = ("sandbox-only",)
-SANDBOX_ONLY_EXTENSION = "x-sandbox-only"
+__all__ = [
+    "TESTING_PHASES",
+    "ContractBudget",
+    "ContractRun",
+    "ContractSettings",
+    "Finding",
+    "ToolError",
+    "operation_labels",
+    "run_contract",
+]
+
 MAX_FINDINGS_PER_CRITERION = 200
 NEGATIVE_CHECKS = frozenset({"negative_data_rejection", "missing_required_header"})
-IDEMPOTENCY_HEADERS = frozenset({"idempotency-key", "x-idempotency-key"})
+# Checks whose "success" says nothing by itself: `ignored_auth` succeeds without sending anything on an
+# operation whose credential it cannot find, and `object_level_authorization` needs two identities.
+AUTH_PROBE_CHECK = "ignored_auth"
+VACUOUS_SUCCESS = frozenset({"object_level_authorization"})
+# What schemathesis's auth probes send as a wrong credential.
+INVALID_CREDENTIAL = "SCHEMATHESIS-INVALID-VALUE"
+OVERRUN_GRACE_S = 2.0  # paycert stops the engine itself this long after the deadline, if it has not stopped
+TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+WORKERS = 1  # more threads race in CPython 3.11's ast module (hypothesis parses lambda sources)
 
 
 @dataclass(frozen=True)
@@ -53,6 +80,19 @@ class ContractBudget:
     budget_s: float
     seed: int
     deadline: float
+    started: list[str] = field(default_factory=list, compare=False)  # gateways whose run has begun
+
+    def share(self, gateway: str, gateways: list[str], clock: Callable[[], float] = time.monotonic) -> float:
+        """This gateway's deadline: an even share of what is left among the gateways still to run.
+
+        A large first spec would otherwise spend the whole budget and leave the others untested; time a
+        quick gateway does not use flows to the ones after it.
+        """
+        if gateway not in self.started:
+            self.started.append(gateway)
+        waiting = [g for g in gateways if g not in self.started]
+        now = clock()
+        return now + max(self.deadline - now, 0.0) / (len(waiting) + 1)
 
 
 @dataclass(frozen=True)
@@ -98,10 +138,15 @@ class ContractRun:
     stopped_by_budget: bool = False
     phases_done: list[str] = field(default_factory=list)  # testing phases that ran to their end
     stopped_in: str = ""  # the phase the budget stopped, if it did
-    tested: set[str] = field(default_factory=set)
+    tested: set[str] = field(default_factory=set)  # operations that got at least one answer
     elapsed_s: float = 0.0
     requests: int = 0
     credential_headers: frozenset[str] = frozenset({"authorization"})
+    blocked: dict[str, str] = field(default_factory=dict)  # operation -> why paycert could not test it
+    unselected: int = 0  # operations the target's `contract:` filter leaves out
+    selection: str = ""  # that filter, as the report shows it
+    redirected: dict[str, int] = field(default_factory=dict)  # operation -> writes sent to a fresh id
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # tokens paycert fetched, for the redaction
 
     def add_finding(self, finding: Finding) -> None:
         """Keep every distinct failure (by operation, check and title); the suite picks what to show."""
@@ -114,101 +159,39 @@ class ContractRun:
 
     @property
     def untested(self) -> list[str]:
-        return [op for op in self.operations if op not in self.tested]
-
-
-def excluded_operations(document: Mapping[str, Any], never: frozenset[str]) -> dict[str, str]:
-    """Operations fuzzing leaves alone, by label ("POST /path"), with the reason."""
-    excluded: dict[str, str] = {}
-    for path, item in (document.get("paths") or {}).items():
-        if not isinstance(item, dict):
-            continue
-        for method, op in item.items():
-            if not isinstance(op, dict) or method.startswith("x-") or method in ("parameters", "servers"):
-                continue
-            label = f"{method.upper()} {path}"
-            if op.get("operationId") in never:
-                excluded[label] = "the token request: paycert drives it from the profile (AUTH-*)"
-            elif op.get(SANDBOX_ONLY_EXTENSION) or set(op.get("tags") or ()) & set(EXCLUDED_TAGS):
-                excluded[label] = "sandbox-only: stands in for out-of-band configuration"
-    return excluded
-
-
-def operation_labels(document: Mapping[str, Any]) -> list[str]:
-    found = []
-    for path, item in (document.get("paths") or {}).items():
-        if isinstance(item, dict):
-            for method in ("get", "put", "post", "delete", "patch", "head", "options", "trace"):
-                if isinstance(item.get(method), dict):
-                    found.append(f"{method.upper()} {path}")
-    return found
-
-
-def split_auth(
-    document: Mapping[str, Any], headers: Mapping[str, str]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """The target's auth headers as schemathesis `auth.openapi` entries, by the spec's security schemes.
-
-    Given as auth (not as plain headers), schemathesis knows which header is the credential, so its checks
-    can really leave it out (`ignored_auth`, a missing `Authorization`). Headers no scheme describes stay
-    plain headers sent with every request.
-    """
-    schemes = (document.get("components") or {}).get("securitySchemes") or {}
-    auth: dict[str, Any] = {}
-    rest = dict(headers)
-    for name, scheme in schemes.items():
-        if not isinstance(scheme, dict):
-            continue
-        kind = str(scheme.get("type", "")).lower()
-        if kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
-            value = _pop_header(rest, "Authorization")
-            if value is not None and value.lower().startswith("bearer "):
-                auth[name] = {"bearer": value[7:]}
-            elif value is not None:
-                rest["Authorization"] = value
-        elif kind == "apikey" and scheme.get("in") == "header" and scheme.get("name"):
-            value = _pop_header(rest, str(scheme["name"]))
-            if value is not None:
-                auth[name] = {"api_key": value}
-    return auth, rest
-
-
-def credential_headers(document: Mapping[str, Any]) -> frozenset[str]:
-    """The (lower-case) header names that carry credentials, by the spec's security schemes."""
-    names = {"authorization"}
-    for scheme in ((document.get("components") or {}).get("securitySchemes") or {}).values():
-        if isinstance(scheme, dict) and scheme.get("type") == "apiKey" and scheme.get("in") == "header":
-            names.add(str(scheme.get("name", "")).lower())
-    return frozenset(names)
-
-
-def _pop_header(headers: dict[str, str], name: str) -> str | None:
-    for key in list(headers):
-        if key.lower() == name.lower():
-            return headers.pop(key)
-    return None
+        """Operations the run should have tested and did not reach (the blocked ones are reported apart)."""
+        return [op for op in self.operations if op not in self.tested and op not in self.blocked]
 
 
 def build_config(
-    document: Mapping[str, Any],
+    plan: AuthPlan,
     base_url: str,
-    headers: Mapping[str, str],
     settings: ContractSettings,
-    excluded: Mapping[str, str],
+    disabled: set[str],
 ) -> SchemathesisConfig:
-    disabled: list[dict[str, Any]] = (
-        [{"include-name": sorted(excluded), "enabled": False}] if excluded else []
+    operations: list[dict[str, Any]] = (
+        [{"include-name": sorted(disabled), "enabled": False}] if disabled else []
     )
+    # The target's credential headers, on the operations whose security does not use them (sent as written).
+    groups: dict[tuple[tuple[str, str], ...], list[str]] = {}
+    for label, extra in plan.per_operation.items():
+        if label not in disabled:
+            groups.setdefault(tuple(sorted(extra.items())), []).append(label)
+    operations += [{"include-name": sorted(labels), "headers": dict(h)} for h, labels in groups.items()]
     generation: dict[str, Any] = {"max-examples": settings.examples, "deterministic": True}
-    phases: dict[str, Any] = {}
+    # The examples phase is the breadth pass: every operation gets a positive case (a generated one when its
+    # spec gives no example) and its answer checked. The auth probes (two more requests per case) wait for
+    # the coverage phase, where they run on every operation's valid cases too: on Adyen's 134 operations
+    # served by Prism they were a third of the examples phase's time.
+    phases: dict[str, Any] = {
+        "examples": {"fill-missing": True, "checks": {AUTH_PROBE_CHECK: {"enabled": False}}}
+    }
     if settings.live_read_only:
         generation["mode"] = "positive"
-        disabled.append({"include-method-regex": "^(?!GET$).*", "enabled": False})
-        phases = {"coverage": {"enabled": False}, "stateful": {"enabled": False}}
-    auth, plain = split_auth(document, headers)
+        phases |= {"coverage": {"enabled": False}, "stateful": {"enabled": False}}
     raw: dict[str, Any] = {
         "base-url": base_url,
-        "headers": plain,
+        "headers": plan.headers,
         "seed": settings.seed,
         "generation": generation,
         "checks": checks_config(live_read_only=settings.live_read_only),
@@ -216,12 +199,12 @@ def build_config(
         "tls-verify": settings.tls_verify,
         "continue-on-failure": True,
         "warnings": False,
-        "operations": disabled,
+        "workers": WORKERS,
+        "operations": operations,
+        "phases": phases,
     }
-    if phases:
-        raw["phases"] = phases
-    if auth:
-        raw["auth"] = {"openapi": auth}
+    if plan.auth:
+        raw["auth"] = {"openapi": plan.auth}
     return SchemathesisConfig.from_dict(raw)
 
 
@@ -233,151 +216,286 @@ def run_contract(
     *,
     deadline: float,
     never: frozenset[str] = frozenset(),
+    credentials: Mapping[str, str] | None = None,
+    only: OperationFilter | None = None,
+    location: str | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> ContractRun:
-    """Run every phase (examples, coverage, fuzzing, stateful through links) once, until `deadline`."""
-    excluded = excluded_operations(document, never)
-    operations = tuple(op for op in operation_labels(document) if op not in excluded)
-    if settings.live_read_only:
-        operations = tuple(op for op in operations if op.startswith("GET "))
+    """Run every phase (examples, coverage, fuzzing, stateful through links) once, until `deadline`.
+
+    `credentials` feed the spec's OAuth2 flows; `only` is the target's `contract:` filter; `location` (the
+    spec's path or URL) is where relative `$ref`s are resolved from.
+    """
+    selection = select_operations(document, never, only=only, live_read_only=settings.live_read_only)
     result = ContractRun(
-        operations=operations, excluded=excluded, credential_headers=credential_headers(document)
+        operations=tuple(selection.operations),
+        excluded=selection.excluded,
+        unselected=len(selection.unselected),
+        selection=str(only) if only is not None else "",
     )
-    if not operations:
+    if only is not None and not selection.operations:
+        result.tool_errors.append(
+            ToolError(
+                "(target)", "contract filter", f"the target's contract filter ({only}) selects no operation"
+            )
+        )
+    if not selection.operations:
         return result
     if clock() >= deadline:
         # Earlier gateways spent the shared budget: nothing of this one is tested, and the report says why.
         result.stopped_by_budget = True
         return result
-    config = build_config(document, base_url, headers, settings, excluded)
-    schema = schemathesis.openapi.from_dict(document, config=config)
-    _fresh_idempotency_keys(schema)
+    for url, (why, users) in unfetchable_refs(
+        document, selection.operations, location, verify=settings.tls_verify
+    ).items():
+        result.tool_errors.append(
+            ToolError("(spec)", "unfetchable $ref", f"{url} {why}; used by {', '.join(users)}")
+        )
+        for label in users:
+            result.blocked[label] = f"its $ref {url} {why}"
+    plan = plan_auth(
+        document,
+        {k: v for k, v in selection.operations.items() if k not in result.blocked},
+        headers,
+        credentials or {},
+        TokenSettings(
+            base_url=base_url,
+            servers=tuple(
+                str(s.get("url", "")) for s in document.get("servers") or () if isinstance(s, dict)
+            ),
+            verify=settings.tls_verify,
+            timeout=settings.request_timeout,
+        ),
+    )
+    result.blocked.update(plan.unauthenticated)
+    result.credential_headers = plan.credential_headers
+    result.secrets = plan.tokens
+    if all(op in result.blocked for op in result.operations):
+        return result
+    disabled = set(selection.excluded) | set(selection.unselected) | set(result.blocked)
+    schema = schemathesis.openapi.from_dict(
+        plan.document, config=build_config(plan, base_url, settings, disabled)
+    )
+    if location:
+        # Relative `$ref`s resolve against the spec's own location, as they would for its author.
+        schema.location = location if urlsplit(location).scheme else Path(location).absolute().as_uri()
+    ledger = Ledger(document)
     started = clock()
-    try:
+    with hooked(schema, RunHooks(ledger=ledger)):
         _drive(schema, result, deadline, clock)
-    finally:
-        _SEEN_KEYS.pop(id(schema), None)
+    result.redirected = dict(ledger.redirected)
     result.elapsed_s = clock() - started
     return result
 
 
-TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+@dataclass
+class _Progress:
+    """What the consumer of the event stream knows about the phases while they run."""
+
+    budget_spent: threading.Event = field(default_factory=threading.Event)
+    current: str = ""  # the testing phase running now
+    current_started_in_time: bool = False
+    first_pass_done: bool = False
 
 
 def _drive(schema: Any, result: ContractRun, deadline: float, clock: Callable[[], float]) -> None:
+    # schemathesis keeps the budget itself (see the module's documentation); a float is fine for it.
+    schema.config.max_time = max(deadline - clock(), 0.001)
     stream = from_schema(schema).execute()
+    progress = _Progress()
 
-    def spend() -> None:
-        # Runs on the timer's thread: schemathesis checks the stop event before each case it sends, so the
-        # run ends within one request of the deadline, not at the end of the operation in progress.
+    def overrun() -> None:
+        # Runs on the timer's thread: the engine missed its own deadline. Stopping it outright loses the
+        # operation in progress, so this is only the backstop.
         result.stopped_by_budget = True
         stream.stop()
 
-    timer = threading.Timer(max(deadline - clock(), 0.0), spend)
-    timer.daemon = True
-    timer.start()
+    spent = threading.Timer(max(deadline - clock(), 0.0), progress.budget_spent.set)
+    backstop = threading.Timer(max(deadline - clock(), 0.0) + OVERRUN_GRACE_S, overrun)
+    for timer in (spent, backstop):
+        timer.daemon = True
+        timer.start()
     try:
-        _consume(stream, result)
+        _consume(stream, result, progress)
     finally:
-        timer.cancel()
+        spent.cancel()
+        backstop.cancel()
+    if progress.budget_spent.is_set() and not progress.first_pass_done:
+        result.stopped_by_budget = True
 
 
-def _consume(stream: Any, result: ContractRun) -> None:
+def _consume(stream: Any, result: ContractRun, progress: _Progress) -> None:
     for event in stream:
         if isinstance(event, events.PhaseStarted) and event.phase.name.value in TESTING_PHASES:
-            if result.stopped_by_budget and not result.stopped_in:
-                result.stopped_in = event.phase.name.value
+            progress.current = event.phase.name.value
+            progress.current_started_in_time = not progress.budget_spent.is_set()
         elif isinstance(event, events.PhaseFinished) and event.phase.name.value in TESTING_PHASES:
-            name = event.phase.name.value
-            # A phase that ends after the stop was cut short: it is where the budget ran out, not done.
-            if result.stopped_by_budget:
-                result.stopped_in = result.stopped_in or name
-            elif name not in result.phases_done:
-                result.phases_done.append(name)
+            _phase_finished(stream, result, progress, event)
         if isinstance(event, events.ScenarioFinished):
             _collect(result, event)
         elif isinstance(event, events.NonFatalError):
-            label = event.label if event.related_to_operation else "(run)"
-            message = (event.info.message or event.info.title).splitlines()[0]
-            if isinstance(event.value, requests.RequestException):
-                # The target did not answer (reset, timeout): its finding, not the harness's.
-                result.add_finding(
-                    Finding(
-                        criterion=CHECK_CRITERIA["not_a_server_error"],
-                        check="not_a_server_error",
-                        operation=label,
-                        title="no answer",
-                        message=message,
-                        curl=event.info.code_sample or "",
-                        status=None,
-                        response_body="",
-                    )
-                )
-            else:
-                result.tool_errors.append(ToolError(label, event.info.title, message))
+            _non_fatal(result, event)
         elif isinstance(event, events.FatalError):
             result.tool_errors.append(
                 ToolError("(run)", type(event.exception).__name__, str(event.exception).splitlines()[0])
             )
-        elif isinstance(event, events.PhaseFinished) and event.phase.name.value == "stateful":
-            result.stateful_ran = result.stateful_ran or event.status not in (Status.SKIP, Status.ERROR)
-            if event.phase.skip_reason is not None:
-                result.stateful_skip = str(event.phase.skip_reason.value)
-        elif isinstance(event, events.EngineFinished) and event.stop_reason is StopReason.MAX_TIME:
+        elif (
+            isinstance(event, events.EngineFinished)
+            and event.stop_reason is StopReason.MAX_TIME
+            and not progress.first_pass_done
+        ):
             result.stopped_by_budget = True
 
 
+def _phase_finished(
+    stream: Any, result: ContractRun, progress: _Progress, event: events.PhaseFinished
+) -> None:
+    name = event.phase.name.value
+    if progress.budget_spent.is_set() and not progress.first_pass_done:
+        # A phase still running when the time was up was cut short: that is where the budget ran out. The
+        # phases after it are only announced and skipped.
+        if progress.current == name and progress.current_started_in_time:
+            result.stopped_in = result.stopped_in or name
+    elif name not in result.phases_done:
+        result.phases_done.append(name)
+    progress.current = ""
+    if name == "stateful":
+        result.stateful_ran = result.stateful_ran or event.status not in (Status.SKIP, Status.ERROR)
+        if event.phase.skip_reason is not None:
+            result.stateful_skip = str(event.phase.skip_reason.value)
+        if not progress.budget_spent.is_set():
+            # Every phase ran once. With a time budget schemathesis would cycle through fuzzing and stateful
+            # again until the deadline; one pass is what the QA asked for, and the next gateway gets the rest.
+            progress.first_pass_done = True
+            stream.stop()
+
+
+def _non_fatal(result: ContractRun, event: events.NonFatalError) -> None:
+    label = event.label if event.related_to_operation else "(run)"
+    message = (event.info.message or event.info.title).splitlines()[0]
+    if isinstance(event.value, requests.RequestException):
+        # The target did not answer (reset, timeout): its finding, not the harness's.
+        result.add_finding(
+            Finding(
+                criterion=CHECK_CRITERIA["not_a_server_error"],
+                check="not_a_server_error",
+                operation=label,
+                title="no answer",
+                message=message,
+                curl=event.info.code_sample or "",
+                status=None,
+                response_body="",
+            )
+        )
+    else:
+        result.tool_errors.append(ToolError(label, event.info.title, message))
+
+
 def _collect(result: ContractRun, event: events.ScenarioFinished) -> None:
+    """Count and sort one scenario, finished or cut short by the budget: its requests count either way."""
     recorder = event.recorder
-    # An operation the budget interrupted half-way is not counted as tested by that scenario.
+    result.requests += len(recorder.interactions)
     if (
-        event.status not in (Status.SKIP, Status.INTERRUPTED)
-        and event.phase.value != "stateful"
+        event.phase.value != "stateful"
         and recorder.label
+        and any(i.response is not None for i in recorder.interactions.values())
     ):
         result.tested.add(recorder.label)
-    result.requests += len(recorder.interactions)
     for case_id, nodes in recorder.checks.items():
         for node in nodes:
             criterion = CHECK_CRITERIA.get(node.name)
             if criterion is None:
                 continue
-            if (
-                node.name in NEGATIVE_CHECKS
-                and node.failure_info is not None
-                and _is_missing_credential(node.failure_info.failure, result)
-            ):
-                # A request without its credential that is served is an auth finding, not a data one.
-                criterion = CHECK_CRITERIA["ignored_auth"]
             case = recorder.cases.get(case_id)
+            if node.name in NEGATIVE_CHECKS and (
+                _is_missing_credential(node.failure_info.failure, result)
+                if node.failure_info is not None
+                else case is not None
+                and _targets_credential(case.value, result)
+                and _refused(recorder.interactions.get(case_id))
+            ):
+                # A request without (or with a broken) credential says something about auth, not about data:
+                # served, it is an auth finding; refused, it is evidence that auth is enforced.
+                criterion = CHECK_CRITERIA["ignored_auth"]
             operation = recorder.label
             if case is not None:
                 operation = f"{case.value.method.upper()} {case.value.path}"
             if node.status is Status.FAILURE and node.failure_info is not None:
-                info = node.failure_info
-                interaction = recorder.interactions.get(case_id)
-                response = interaction.response if interaction is not None else None
-                request = interaction.request if interaction is not None else None
-                result.add_finding(
-                    Finding(
-                        criterion=criterion,
-                        check=node.name,
-                        operation=info.failure.operation or operation,
-                        title=info.failure.title,
-                        message=info.failure.message.strip(),
-                        curl=info.code_sample,
-                        status=response.status_code if response is not None else None,
-                        response_body=_text(response.content if response is not None else b""),
-                        method=request.method if request is not None else "",
-                        url=request.uri if request is not None else "",
-                        request_headers=_flat(request.headers) if request is not None else {},
-                        request_body=_text(request.body) if request is not None and request.body else None,
-                        response_headers=_flat(response.headers) if response is not None else {},
-                        elapsed_ms=response.elapsed * 1000 if response is not None else 0.0,
-                    )
-                )
-            elif node.status is Status.SUCCESS:
+                result.add_finding(_finding(criterion, node, operation, recorder.interactions.get(case_id)))
+            elif node.status is Status.SUCCESS and _evidences(node.name, recorder, case_id, result):
                 result.passed_checks.setdefault(criterion, set()).add(operation)
+
+
+def _finding(criterion: str, node: Any, operation: str, interaction: Any) -> Finding:
+    info = node.failure_info
+    response = interaction.response if interaction is not None else None
+    request = interaction.request if interaction is not None else None
+    return Finding(
+        criterion=criterion,
+        check=node.name,
+        operation=info.failure.operation or operation,
+        title=info.failure.title,
+        message=info.failure.message.strip(),
+        curl=info.code_sample,
+        status=response.status_code if response is not None else None,
+        response_body=_text(response.content if response is not None else b""),
+        method=request.method if request is not None else "",
+        url=request.uri if request is not None else "",
+        request_headers=_flat(request.headers) if request is not None else {},
+        request_body=_text(request.body) if request is not None and request.body else None,
+        response_headers=_flat(response.headers) if response is not None else {},
+        elapsed_ms=response.elapsed * 1000 if response is not None else 0.0,
+    )
+
+
+def _evidences(check: str, recorder: Any, case_id: str, result: ContractRun) -> bool:
+    """Whether a check's success shows something about the target: the evidence rule for generated checks.
+
+    `ignored_auth` succeeds silently when it finds no credential to leave out (an OAuth2 scheme, an
+    operation without security): only a success after it really sent the request without, or with a wrong,
+    credential is evidence.
+    """
+    if check in VACUOUS_SUCCESS:
+        return False
+    parent = recorder.cases.get(case_id)
+    if check != AUTH_PROBE_CHECK:
+        return True
+    if parent is None:
+        return False
+    carried = _headers(parent.value).keys() & result.credential_headers
+    return bool(carried) and any(
+        node.parent_id == case_id
+        and node.value.operation.label == parent.value.operation.label
+        and _lacks(node.value, carried)
+        for node in recorder.cases.values()
+    )
+
+
+def _lacks(case: Any, names: set[str]) -> bool:
+    """Whether a probe went out without one of these credential headers, or with a wrong one."""
+    headers = _headers(case)
+    return any(name not in headers or INVALID_CREDENTIAL in headers[name] for name in names)
+
+
+def _headers(case: Any) -> dict[str, str]:
+    raw = case.headers if isinstance(case.headers, Mapping) else {}
+    return {str(k).lower(): str(v) for k, v in raw.items()}
+
+
+def _refused(interaction: Any) -> bool:
+    """An answer that refuses the caller (401, 403), not one that is merely an error for other reasons."""
+    response = getattr(interaction, "response", None)
+    return response is not None and response.status_code in (401, 403)
+
+
+def _targets_credential(case: Any, result: ContractRun) -> bool:
+    """Whether a coverage case left out or broke a credential header on purpose."""
+    data = getattr(getattr(case.meta, "phase", None), "data", None)
+    parameter = getattr(data, "parameter", None)
+    location = getattr(getattr(data, "parameter_location", None), "value", None)
+    return (
+        isinstance(parameter, str) and location == "header" and parameter.lower() in result.credential_headers
+    )
 
 
 def _is_missing_credential(failure: Any, result: ContractRun) -> bool:
@@ -397,44 +515,3 @@ def _text(content: bytes | None, limit: int = 2000) -> str:
     if not content:
         return ""
     return content[:limit].decode("utf-8", errors="replace")
-
-
-def _fresh_idempotency_keys(schema: Any) -> None:
-    """A generated Idempotency-Key repeated with another body is a generator collision, not an API fault.
-
-    schemathesis reuses the spec's example key across cases; a correct gateway then answers 422 (key reused
-    with another request), which the positive-data check would blame on the gateway. A key is kept the first
-    time it is seen in a run and replaced by a fresh one on every reuse. `before_call` can only be a global
-    hook in schemathesis, so it is registered once and keeps one set of keys per schema it was enabled for.
-    """
-    global _HOOK_REGISTERED  # noqa: PLW0603 - schemathesis's hook registry is itself process-wide
-    _SEEN_KEYS[id(schema)] = set()
-    if _HOOK_REGISTERED:
-        return
-    _HOOK_REGISTERED = True
-
-    @schemathesis.hook
-    def before_call(context: Any, case: Any, kwargs: Any) -> None:
-        seen = _SEEN_KEYS.get(id(case.operation.schema))
-        headers = case.headers
-        if seen is None or not isinstance(headers, MutableMapping):
-            return
-        for name in list(headers):
-            value = headers[name]
-            if name.lower() in IDEMPOTENCY_HEADERS and isinstance(value, str):
-                if value in seen and len(value) >= 8:
-                    headers[name] = _fresh_key(len(value))
-                seen.add(headers[name])
-        _ = (context, kwargs)
-
-
-def _fresh_key(length: int) -> str:
-    """A new key as long as the one it replaces, so a length the spec forbids stays forbidden."""
-    key = uuid.uuid4().hex
-    while len(key) < length:
-        key += uuid.uuid4().hex
-    return key[:length]
-
-
-_SEEN_KEYS: dict[int, set[str]] = {}  # by id() of the schema of a run in progress
-_HOOK_REGISTERED = False

@@ -69,16 +69,9 @@ def record_contract(
 ) -> None:
     """One result per generated criterion (plus extra not-evaluated ones for what the run could not cover)."""
     gateway = results.gateway
-    header = Note(
-        f"schemathesis over {len(run.operations)} operation(s), {examples} example(s) per operation and phase, "
-        f"seed {seed}, {run.requests} request(s) in {run.elapsed_s:.1f} s"
-        + (
-            f"; left out: {_list(f'{op} ({why})' for op, why in run.excluded.items())}"
-            if run.excluded
-            else ""
-        ),
-        label="contract run",
-    ).to_dict()
+    for secret in run.secrets:  # tokens paycert fetched for the spec's OAuth2 schemes
+        results.run.redactor.add_secret(secret)
+    header = Note(_header_text(run, seed=seed, examples=examples), label="contract run").to_dict()
     skipped = dict(not_evaluated or {})
     for criterion in GENERATED_CRITERIA:
         if criterion in skipped:
@@ -97,6 +90,9 @@ def record_contract(
             )
             evidence = [*notes, *(_exchange(f).to_dict() for f in shown[:MAX_EXCHANGES_PER_CRITERION])]
             results.record(criterion, Outcome.FAIL, reason, evidence, duration_s=run.elapsed_s)
+        elif criterion == STATEFUL and not run.stateful_ran:
+            # Before the pass branch: without a stateful run its checks "succeed" on nothing at all.
+            _record_stateful_skip(run, results, notes)
         elif run.passed_checks.get(criterion):
             checked = sorted(run.passed_checks[criterion])
             text = f"checked on {len(checked)} request target(s), no failure"
@@ -106,6 +102,7 @@ def record_contract(
                 text,
                 [*notes, Note(text, label="checked").to_dict()],
                 duration_s=run.elapsed_s,
+                checks=len(checked),
             )
         elif excused:
             results.record(
@@ -114,14 +111,6 @@ def record_contract(
                 "every finding was excluded as not applicable",
                 notes,
                 duration_s=run.elapsed_s,
-            )
-        elif criterion == STATEFUL and not run.stateful_ran:
-            results.record(
-                criterion,
-                Outcome.NOT_APPLICABLE,
-                f"the spec has no OpenAPI links to follow ({run.stateful_skip or 'stateful phase skipped'})",
-                notes,
-                duration_s=0.0,
             )
         else:
             results.record(
@@ -134,15 +123,48 @@ def record_contract(
     _record_gaps(run, results, budget_s)
 
 
+def _header_text(run: ContractRun, *, seed: int, examples: int) -> str:
+    """The run in one line: its size, its requests, and everything it left alone and why."""
+    text = (
+        f"schemathesis over {len(run.operations)} operation(s), {examples} example(s) per operation and phase, "
+        f"seed {seed}, {run.requests} request(s) in {run.elapsed_s:.1f} s"
+    )
+    if run.selection:
+        text += f"; limited by the target to {run.selection} ({run.unselected} operation(s) not selected)"
+    if run.excluded:
+        text += f"; left out: {_list(f'{op} ({why})' for op, why in run.excluded.items())}"
+    if run.redirected:
+        text += (
+            f"; {sum(run.redirected.values())} write(s) aimed at ids this run did not create were sent to "
+            f"fresh ids instead: {_list(f'{op} ({n})' for op, n in run.redirected.items())}"
+        )
+    return text
+
+
+def _record_stateful_skip(run: ContractRun, results: CriteriaResults, notes: list[dict[str, Any]]) -> None:
+    if run.stateful_skip == "not_applicable":
+        reason = "the spec has no OpenAPI links to follow (schemathesis: stateful phase not applicable)"
+        results.record(STATEFUL, Outcome.NOT_APPLICABLE, reason, notes, duration_s=0.0)
+    else:
+        reason = f"the stateful phase did not run ({run.stateful_skip or 'stopped before it'})"
+        results.record(STATEFUL, Outcome.NOT_EVALUATED, reason, notes, duration_s=0.0)
+
+
 def _record_gaps(run: ContractRun, results: CriteriaResults, budget_s: float) -> None:
     """What the run could not cover: never a pass, and told apart from the target's findings."""
     if run.stopped_by_budget or run.untested:
         reason = _gap_reason(run, budget_s)
         for criterion in GENERATED_CRITERIA:
             results.record(criterion, Outcome.NOT_EVALUATED, reason, [Note(reason, label="budget").to_dict()])
+    if run.blocked:
+        text = _list(f"{op} ({why})" for op, why in run.blocked.items())
+        reason = f"paycert could not test {len(run.blocked)} operation(s): {text}"
+        note = Note(reason, label="not tested by paycert (not a finding against the target)").to_dict()
+        for criterion in GENERATED_CRITERIA:
+            results.record(criterion, Outcome.NOT_EVALUATED, reason, [note])
     if run.tool_errors:
         text = _list(f"{e.operation}: {e.title}: {e.message}" for e in run.tool_errors)
-        reason = f"harness: schemathesis could not test {len(run.tool_errors)} operation(s): {text}"
+        reason = f"harness: {len(run.tool_errors)} operation(s) or input(s) could not be tested: {text}"
         note = Note(reason, label="harness error (not a finding against the target)").to_dict()
         for criterion in GENERATED_CRITERIA:
             results.record(criterion, Outcome.NOT_EVALUATED, reason, [note])
@@ -155,9 +177,14 @@ def _gap_reason(run: ContractRun, budget_s: float) -> str:
     if not run.stopped_by_budget:
         return f"{len(untested)} operation(s) were not tested: {_list(untested)}"
     skipped = [p for p in TESTING_PHASES if p not in run.phases_done and p != run.stopped_in]
+    stopped = "stopped before any phase ran"
+    if run.stopped_in:
+        stopped = f"stopped in the {run.stopped_in} phase"
+    elif run.phases_done:
+        stopped = f"stopped after the {run.phases_done[-1]} phase"
     where = [
-        f"stopped in the {run.stopped_in} phase" if run.stopped_in else "stopped before any phase ran",
-        *([f"{', '.join(skipped)} not run"] if skipped and run.stopped_in else []),
+        stopped,
+        *([f"{', '.join(skipped)} not run"] if skipped and (run.stopped_in or run.phases_done) else []),
         *([never] if never else []),
     ]
     return f"contract budget of {budget_s:g} s spent ({'; '.join(where)})"

@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema
 
 from paycert.core.errors import NotApplicable, TargetError
+from paycert.targets.contract_filter import OperationFilter
 from paycert.targets.files import read_yaml
 from paycert.targets.home import specs_dir
 from paycert.targets.profile import Profile, load_profile
@@ -32,6 +33,7 @@ class GatewayTarget:
     timeout_seconds: float = 10.0
     own_spec: ApiSpec | None = None  # a bring-your-own spec, for a gateway without a profile
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    contract_filter: OperationFilter | None = None  # `contract:`: the operations the contract suites test
 
     @property
     def spec(self) -> ApiSpec:
@@ -201,6 +203,7 @@ def target_from_data(
             timeout_seconds=float(entry.get("timeout_seconds", 10)),
             own_spec=own_spec,
             headers=headers,
+            contract_filter=OperationFilter.from_raw(entry.get("contract")),
         )
     hooks = raw.get("webhooks") or {}
     live = raw.get("live") or {}

@@ -51,8 +51,11 @@ def test_generated_contract(
         target.base_url,
         headers,
         settings,
-        deadline=contract_budget.deadline,
+        deadline=contract_budget.share(gateway_id, list(paycert_run.target.gateways)),
         never=never,
+        credentials=target.credentials,  # what the spec's OAuth2 flows get a token with
+        only=target.contract_filter,
+        location=target.spec.location,
     )
     skipped: dict[str, str] = {}
     if read_only:
