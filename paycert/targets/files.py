@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from paycert.core.errors import PaycertError
+from paycert.targets.yaml_lines import FileSyntaxError, decode_utf8, marked_problem
 
 
 def read_text(path: Path, error: type[PaycertError], what: str) -> str:
@@ -27,14 +28,11 @@ def read_text(path: Path, error: type[PaycertError], what: str) -> str:
 
 
 def decode(data: bytes, where: str, error: type[PaycertError], what: str) -> str:
-    """UTF-8 text, or an error naming the first byte that is not (paycert never guesses an encoding)."""
+    """UTF-8 text, or an error naming the first byte that is not (the rule `paycert validate` uses too)."""
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line, column = _line_column(data, exc.start)
-        raise error(
-            f"{what} {where}:{line}:{column}: not UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8"
-        ) from None
+        return decode_utf8(data)
+    except FileSyntaxError as exc:
+        raise error(f"{what} {where}:{exc.mark.line}:{exc.mark.column}: {exc.message}") from None
 
 
 def parse(text: str, where: str, error: type[PaycertError], what: str, *, as_json: bool = False) -> Any:
@@ -61,16 +59,9 @@ def read_yaml(path: Path, error: type[PaycertError], what: str) -> Any:
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
-    """`line:column: not valid YAML: problem (context at line:column)` from PyYAML's marks (0-based)."""
-    mark = exc.problem_mark or exc.context_mark
-    at = f"{mark.line + 1}:{mark.column + 1}: " if mark is not None else " "
-    problem = _one_line(exc.problem or exc.context or "cannot be parsed")
-    context = ""
-    if exc.context and exc.problem:
-        where = exc.context_mark
-        started = f" at {where.line + 1}:{where.column + 1}" if where is not None else ""
-        context = f" ({_one_line(exc.context)}{started})"
-    return f"{at}not valid YAML: {problem}{context}"
+    """`line:column: not valid YAML: problem (context at line:column)`, placed as `paycert validate` does."""
+    mark, message = marked_problem(exc)
+    return f"{mark.line}:{mark.column}: {message}"
 
 
 def _line_column(data: bytes, offset: int) -> tuple[int, int]:

@@ -112,7 +112,11 @@ def load_json(text: str) -> Any:
 
 def read(path: Path) -> str:
     """The file's text; FileSyntaxError at the first byte that is not UTF-8."""
-    data = path.read_bytes()
+    return decode_utf8(path.read_bytes())
+
+
+def decode_utf8(data: bytes) -> str:
+    """UTF-8 text, or FileSyntaxError at the first byte that is not (paycert never guesses an encoding)."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -120,6 +124,11 @@ def read(path: Path) -> str:
         line_start = before.rfind(b"\n") + 1
         mark = Mark(before.count(b"\n") + 1, len(before[line_start:].decode("utf-8", "replace")) + 1)
         raise FileSyntaxError(mark, f"not UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8") from None
+
+
+def marked_problem(exc: yaml.MarkedYAMLError) -> tuple[Mark, str]:
+    """Where PyYAML stopped (1-based) and what it says, on one line, with where the construct began."""
+    return _marked_problem(exc)
 
 
 def _marked_problem(exc: yaml.MarkedYAMLError) -> tuple[Mark, str]:
