@@ -9,31 +9,21 @@ error passed off as a finding (or the reverse).
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
-from tests.certification.runs import REPO, Run, paycert
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-ADYEN = SHARED / "thirdparty" / "adyen"
-PRISM = REPO / "tools" / "node" / "node_modules" / ".bin" / "prism"
+from tests.certification.runs import Run, paycert
+from tests.contract.prism import ADYEN, prism_mock, require_prism
 
 BUDGET_S = 45  # contract phase: each run, startup and report included, stays well under two minutes
 EXAMPLES = 3
 TOLERANCE_S = 5.0  # the engine may finish the request in flight when the budget runs out
-PRISM_START_S = 60.0
 HARNESS_LABEL = "harness error (not a finding against the target)"
 CONTRACT_NOTE = re.compile(r"schemathesis over (\d+) operation\(s\).* (\d+) request\(s\) in ([\d.]+) s")
 # Why a criterion may be left not evaluated here: none of these is the harness's own failure.
@@ -66,18 +56,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(autouse=True)
 def _prerequisites() -> None:
-    # Missing prerequisites fail, not skip: a skipped third-party run would look like a green one.
-    if not PRISM.exists():
-        pytest.fail(f"Prism is not installed ({PRISM}): run npm ci --prefix tools/node")
-    if not ADYEN.is_dir():
-        pytest.fail(f"the third-party specs are not beside the repo ({ADYEN})")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    require_prism()
 
 
 @pytest.fixture(params=SPECS, ids=[s.gateway for s in SPECS])
@@ -88,46 +67,10 @@ def spec(request: pytest.FixtureRequest) -> Spec:
 
 @pytest.fixture
 def prism(spec: Spec, tmp_path: Path) -> Iterator[Mock]:
-    """`prism mock SPEC` on a free loopback port, in its own process group, killed at teardown."""
-    port = _free_port()
+    """`prism mock SPEC` on a free loopback port (tests/contract/prism.py), killed at teardown."""
     log = tmp_path / "prism.log"
-    with log.open("wb") as out:
-        # `-v fatal`: Prism logs every request validation otherwise, hundreds of MB for one run.
-        process = subprocess.Popen(
-            [str(PRISM), "mock", "-v", "fatal", "-h", "127.0.0.1", "-p", str(port), str(ADYEN / spec.file)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_answering(process, base_url, log)
+    with prism_mock(ADYEN / spec.file, log) as base_url:
         yield Mock(base_url, log)
-    finally:
-        _kill_group(process)
-
-
-def _wait_until_answering(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + PRISM_START_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"Prism exited ({process.returncode}) before serving: {log.read_text()[-2000:]}")
-        try:
-            httpx.get(base_url + "/", timeout=2.0)  # any answer, even a 404, means it is serving
-            return
-        except httpx.TransportError:
-            time.sleep(0.25)
-    pytest.fail(f"Prism did not answer within {PRISM_START_S:.0f} s: {log.read_text()[-2000:]}")
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def _target_file(tmp_path: Path, spec: Spec, mock: Mock) -> Path:
