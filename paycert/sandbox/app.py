@@ -11,12 +11,13 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
 from paycert.sandbox import merchant
+from paycert.sandbox.commit import CommitBeforeAnswer
 from paycert.sandbox.config import SandboxConfig
 from paycert.sandbox.faults import FAULTS
 from paycert.sandbox.gateways import GATEWAYS
 from paycert.sandbox.outbox import run_worker
 from paycert.sandbox.pact_states import build_pact_router
-from paycert.sandbox.requestlog import request_logger
+from paycert.sandbox.requestlog import RequestLog, RequestLogFile
 from paycert.sandbox.state import SandboxState
 
 
@@ -27,6 +28,7 @@ class ClockMove(BaseModel):
 def create_app(config: SandboxConfig) -> FastAPI:
     """Build the sandbox for `config`; the outbox worker runs for as long as the app is served."""
     state = SandboxState.from_config(config)
+    request_log = RequestLogFile(config.request_log)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -38,6 +40,8 @@ def create_app(config: SandboxConfig) -> FastAPI:
                 stop,
                 on_tick=state.periodic_jobs,
                 egress_hosts=config.egress_hosts,
+                # After each tick: what the jobs and deliveries wrote is committed, the log reaches its file.
+                housekeeping=(state.store.commit, request_log.flush),
             )
         )
         try:
@@ -46,6 +50,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
             stop.set()
             await worker
             state.store.close()
+            request_log.close()
 
     app = FastAPI(
         title="paycert reference sandbox",
@@ -55,7 +60,8 @@ def create_app(config: SandboxConfig) -> FastAPI:
         redoc_url=None,
     )
     app.state.sandbox = state
-    app.middleware("http")(request_logger(config.request_log))
+    app.add_middleware(CommitBeforeAnswer, store=state.store)
+    app.add_middleware(RequestLog, log_file=request_log)
 
     for gateway in GATEWAYS:
         app.include_router(gateway.build_router(state), prefix=gateway.PREFIX)

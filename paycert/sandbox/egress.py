@@ -10,12 +10,15 @@ records as a failed attempt like any receiver that cannot be reached.
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
+import sys
 from collections.abc import Iterable
 
 import httpx
 
 LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain"})
+_HTTPX_DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)  # as httpx has it
 
 
 def is_loopback_host(host: str) -> bool:
@@ -56,9 +59,23 @@ class EgressGuard(httpx.AsyncBaseTransport):
         await self._transport.aclose()
 
 
+def _fail_sniffio_imports_at_once() -> None:
+    """httpcore imports `sniffio` on every pooled async request and, where it is not installed (anyio 4.11
+    stopped bringing it), pays a failed import each time: a walk of sys.path, about 1 ms, the largest cost of
+    sending a webhook (encode/httpcore#1103). A None in sys.modules is the documented way to make an import
+    fail at once; it is recorded only when sniffio is absent, so nothing changes where it is installed."""
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
 def guarded_client(
-    allowed_hosts: Iterable[str] = (), *, verify: str | bool = True, timeout: float = 10.0
+    allowed_hosts: Iterable[str] = (),
+    *,
+    verify: str | bool = True,
+    timeout: float = 10.0,
+    limits: httpx.Limits | None = None,
 ) -> httpx.AsyncClient:
     """An AsyncClient whose every request passes the egress guard (redirects included: each is a request)."""
-    inner = httpx.AsyncHTTPTransport(verify=verify)
+    _fail_sniffio_imports_at_once()
+    inner = httpx.AsyncHTTPTransport(verify=verify, limits=limits or _HTTPX_DEFAULT_LIMITS)
     return httpx.AsyncClient(transport=EgressGuard(inner, allowed_hosts), timeout=timeout)

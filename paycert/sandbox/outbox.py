@@ -27,6 +27,10 @@ from paycert.sandbox.store import Store, new_id
 log = logging.getLogger("paycert.sandbox.outbox")
 
 DEFAULT_SCHEDULE: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)
+# Attempts in flight at once, and the connections kept for them. Without a cap a burst of webhooks queues for
+# a connection inside httpx, and that wait counts against each attempt's timeout: under load deliveries time
+# out on their own, are retried, and add to the load. Beyond the cap they wait, due, for a later tick.
+MAX_IN_FLIGHT = 64
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,15 @@ CREATE TABLE IF NOT EXISTS attempts (
     duration_ms REAL NOT NULL,
     response_body TEXT
 );
+-- The worker looks for due deliveries every tick and the views read one delivery's attempts: both by index,
+-- so neither slows down as delivered history piles up.
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_at) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS attempts_delivery ON attempts (delivery_id, number);
 """
+# Added after the first release: what the delivery is about (a payment id), so a gateway can list one
+# payment's webhooks without reading all of them. Older data folders get the column at start.
+_SUBJECT_COLUMN = "subject"
+_SUBJECT_INDEX = "CREATE INDEX IF NOT EXISTS deliveries_subject ON deliveries (gateway, subject)"
 
 
 class Outbox:
@@ -91,7 +103,12 @@ class Outbox:
         self._inflight: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         with store.lock:
+            store.commit()  # executescript would commit an open batch anyway; say so
             store.connection.executescript(_SCHEMA)
+            columns = {row[1] for row in store.connection.execute("PRAGMA table_info(deliveries)")}
+            if _SUBJECT_COLUMN not in columns:
+                store.connection.execute(f"ALTER TABLE deliveries ADD COLUMN {_SUBJECT_COLUMN} TEXT")
+            store.connection.execute(_SUBJECT_INDEX)
 
     def register_renderer(self, name: str, renderer: Renderer) -> None:
         self._renderers[name] = renderer
@@ -108,40 +125,48 @@ class Outbox:
         max_attempts: int = len(DEFAULT_SCHEDULE) + 1,
         schedule: Sequence[float] = DEFAULT_SCHEDULE,
         timeout: float = 5.0,
+        subject: str | None = None,
     ) -> str:
-        """Queue one event for one receiver; it is sent by the worker, at once unless slowed by a fault."""
+        """Queue one event for one receiver; it is sent by the worker, at once unless slowed by a fault.
+
+        `subject` names what the event is about (a payment id), for `deliveries(gateway, subject)`.
+        """
         if renderer not in self._renderers:
             raise KeyError(f"no webhook renderer named {renderer!r}")
         delivery_id = new_id("dlv_")
         delay = SLOW_WEBHOOK_DELAY_SECONDS if self._faults.active("slow-webhook") else 0.0
         now = self._clock.now()
-        with self._store.lock:
-            self._store.connection.execute(
-                "INSERT INTO deliveries (id, gateway, renderer, url, event_id, event_type, payload,"
-                " max_attempts, schedule, timeout, next_at, state, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-                (
-                    delivery_id,
-                    gateway,
-                    renderer,
-                    url,
-                    event_id,
-                    event_type,
-                    json.dumps(payload),
-                    max_attempts,
-                    json.dumps(list(schedule)),
-                    timeout,
-                    now + delay,
-                    now,
-                ),
-            )
+        self._store.write(
+            "INSERT INTO deliveries (id, gateway, renderer, url, event_id, event_type, payload,"
+            " max_attempts, schedule, timeout, next_at, state, created_at, subject)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+            (
+                delivery_id,
+                gateway,
+                renderer,
+                url,
+                event_id,
+                event_type,
+                json.dumps(payload),
+                max_attempts,
+                json.dumps(list(schedule)),
+                timeout,
+                now + delay,
+                now,
+                subject,
+            ),
+        )
         return delivery_id
 
-    def deliveries(self, gateway: str | None = None) -> list[dict[str, Any]]:
-        """Every delivery with its attempts, oldest first (served at /_sandbox/outbox)."""
+    def deliveries(self, gateway: str | None = None, subject: str | None = None) -> list[dict[str, Any]]:
+        """Every delivery with its attempts, oldest first (served at /_sandbox/outbox); `subject` (with a
+        gateway) keeps those about one payment."""
         query = "SELECT * FROM deliveries"
         args: tuple[str, ...] = ()
-        if gateway:
+        if gateway and subject is not None:
+            query += " WHERE gateway = ? AND subject = ?"
+            args = (gateway, subject)
+        elif gateway:
             query += " WHERE gateway = ?"
             args = (gateway,)
         with self._store.lock:
@@ -149,6 +174,7 @@ class Outbox:
             names = [c[0] for c in cur.description]
             rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
             for row in rows:
+                row.pop(_SUBJECT_COLUMN, None)  # bookkeeping, not part of the served view
                 row["payload"] = json.loads(row["payload"])
                 row["schedule"] = json.loads(row["schedule"])
                 acur = self._store.connection.execute(
@@ -160,21 +186,25 @@ class Outbox:
                 row["attempt_log"] = [dict(zip(anames, a, strict=True)) for a in acur.fetchall()]
         return rows
 
-    def _due(self) -> list[dict[str, Any]]:
+    def _due(self, limit: int) -> list[dict[str, Any]]:
         with self._store.lock:
             cur = self._store.connection.execute(
-                "SELECT * FROM deliveries WHERE state = 'pending' AND next_at <= ? ORDER BY next_at",
-                (self._clock.now(),),
+                "SELECT * FROM deliveries WHERE state = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?",
+                (self._clock.now(), limit),
             )
             names = [c[0] for c in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def launch_due(self, client: httpx.AsyncClient) -> int:
-        """Start an attempt for every due delivery not already in flight; returns how many were started.
+        """Start an attempt for due deliveries not already in flight, up to MAX_IN_FLIGHT at a time; returns
+        how many were started. The others stay due and are started on a later tick, oldest first.
 
         Attempts run as concurrent tasks: a receiver that never answers must not hold up the others.
         """
-        due = [d for d in self._due() if d["id"] not in self._inflight]
+        room = MAX_IN_FLIGHT - len(self._inflight)
+        if room <= 0:
+            return 0
+        due = [d for d in self._due(room + len(self._inflight)) if d["id"] not in self._inflight][:room]
         for delivery in due:
             self._inflight.add(delivery["id"])
             task = asyncio.create_task(self._attempt(client, delivery))
@@ -241,12 +271,11 @@ class Outbox:
         body: str | None,
     ) -> None:
         now = self._clock.now()
-        with self._store.lock:
-            self._store.connection.execute(
-                "INSERT INTO attempts (delivery_id, number, at, status_code, error, duration_ms, response_body)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (delivery["id"], number, now, status_code, error, 0.0, body),
-            )
+        self._store.write(
+            "INSERT INTO attempts (delivery_id, number, at, status_code, error, duration_ms, response_body)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (delivery["id"], number, now, status_code, error, 0.0, body),
+        )
         log.info(
             "webhook %s attempt %d to %s -> %s",
             delivery["event_type"],
@@ -257,11 +286,10 @@ class Outbox:
 
     def _update(self, delivery_id: str, **fields: Any) -> None:
         columns = ", ".join(f"{name} = ?" for name in fields)
-        with self._store.lock:
-            self._store.connection.execute(
-                f"UPDATE deliveries SET {columns} WHERE id = ?",  # noqa: S608 - names are ours, values bound
-                (*fields.values(), delivery_id),
-            )
+        self._store.write(
+            f"UPDATE deliveries SET {columns} WHERE id = ?",  # noqa: S608 - names are ours, values bound
+            (*fields.values(), delivery_id),
+        )
 
 
 async def run_worker(
@@ -270,12 +298,15 @@ async def run_worker(
     stop: asyncio.Event,
     on_tick: Sequence[Callable[[], None]] = (),
     egress_hosts: Iterable[str] = (),
+    housekeeping: Sequence[Callable[[], None]] = (),
 ) -> None:
-    """Deliver due webhooks and run periodic jobs (payment expiry) until `stop` is set.
+    """Deliver due webhooks and run periodic jobs (payment expiry) until `stop` is set; `housekeeping`
+    (committing, flushing the log) runs after each tick and once more at the end.
 
     Deliveries leave only for loopback hosts (and `egress_hosts`): a URL on the network is a failed attempt.
     """
-    async with guarded_client(egress_hosts) as client:
+    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
+    async with guarded_client(egress_hosts, limits=limits) as client:
         while not stop.is_set():
             started = time.monotonic()
             for job in on_tick:
@@ -284,7 +315,17 @@ async def run_worker(
                 except Exception:  # a broken job must not stop webhook delivery
                     log.exception("periodic sandbox job failed")
             outbox.launch_due(client)
+            _run_all(housekeeping)
             elapsed = time.monotonic() - started
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=max(tick_seconds - elapsed, 0.01))
         await outbox.drain()
+        _run_all(housekeeping)
+
+
+def _run_all(jobs: Sequence[Callable[[], None]]) -> None:
+    for job in jobs:
+        try:
+            job()
+        except Exception:  # a broken job must not stop webhook delivery
+            log.exception("sandbox housekeeping failed")

@@ -1,47 +1,86 @@
-"""Structured logs of every request the sandbox serves: one JSON line each, no bodies, no secrets."""
+"""Structured logs of every request the sandbox serves: one JSON line each, no bodies, no secrets.
+
+A plain ASGI middleware (Starlette's BaseHTTPMiddleware costs a task and a stream per request), writing to a
+file kept open and buffered: the background worker flushes it on each tick, not each request.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
 
-from fastapi import Request, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("paycert.sandbox.requests")
 
 # Query parameters that may carry credentials in a gateway's API; their values are never logged.
 _SECRET_PARAMS = {"client_secret", "password", "sKey", "secureKey", "token", "access_token", "code"}
+_BUFFER_BYTES = 1 << 16
 
 
-def _safe_query(request: Request) -> dict[str, str]:
-    return {k: ("***" if k in _SECRET_PARAMS else v) for k, v in request.query_params.items()}
+def _safe_query(query_string: bytes) -> dict[str, str]:
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    return {k: ("***" if k in _SECRET_PARAMS else v) for k, v in pairs}
 
 
-def request_logger(
-    log_file: Path,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """An HTTP middleware that appends one JSON line per request to `log_file`."""
-    log_file.parent.mkdir(parents=True, exist_ok=True)
+class RequestLogFile:
+    """The log file, opened once for appending; `flush` and `close` belong to the sandbox's lifespan."""
 
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        entry = {
-            "ts": time.time(),
-            "method": request.method,
-            "path": request.url.path,
-            "query": _safe_query(request),
-            "status": response.status_code,
-            "ms": round((time.perf_counter() - started) * 1000, 2),
-            "client": request.client.host if request.client else None,
-        }
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = path.open("a", encoding="utf-8", buffering=_BUFFER_BYTES)
+
+    def write(self, entry: dict[str, Any]) -> None:
         line = json.dumps(entry, sort_keys=True)
-        with log_file.open("a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-        log.debug(line)
-        return response
+        if not self._file.closed:  # a request finishing after shutdown began is not logged
+            self._file.write(line + "\n")
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(line)
 
-    return middleware
+    def flush(self) -> None:
+        if not self._file.closed:
+            self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class RequestLog:
+    """ASGI middleware: one entry per HTTP request, written when the request ends."""
+
+    def __init__(self, app: ASGIApp, log_file: RequestLogFile) -> None:
+        self._app = app
+        self._log = log_file
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # unless an answer starts: a handler that crashed before answering
+
+        async def record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self._app(scope, receive, record)
+        finally:
+            client = scope.get("client")
+            self._log.write(
+                {
+                    "ts": time.time(),
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "query": _safe_query(scope.get("query_string", b"")),
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                    "client": client[0] if client else None,
+                }
+            )
