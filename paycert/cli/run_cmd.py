@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -149,6 +150,11 @@ def run(
         console.print(
             f"certifying {loaded.name}: {', '.join(loaded.gateways)}  (run {run_id})", highlight=False
         )
+        # Exactly the plugins a certification needs, not every pytest plugin installed beside paycert: their
+        # import (and pytest's assertion rewriting of them) is a fixed cost of every run, and a stray plugin
+        # must not change a verdict. Hypothesis's own plugin stays: the merchant suite's properties use it.
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        args += ["-p", "paycert.plugin.plugin", "-p", "_hypothesis_pytestplugin"]
         code = pytest.main(args, plugins=[ProgressLines(console)])
     finally:
         stop_embedded(server)
