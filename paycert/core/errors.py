@@ -32,3 +32,11 @@ class NotApplicable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class LiveWriteRefused(PaycertError):
+    """A write to a live gateway that the run does not allow, stopped before it left.
+
+    Not a harness error: the run chose not to write (no --allow-live-writes), so what depends on the write is
+    *not evaluated* with this reason, and nothing about the gateway or paycert is wrong.
+    """

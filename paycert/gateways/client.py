@@ -17,11 +17,30 @@ from paycert.gateways.hooks_loader import load_hook
 from paycert.gateways.http import GatewayHttp, HttpAnswer, Recorder
 from paycert.gateways.pointers import MISSING, resolve
 from paycert.gateways.token_answers import token_trouble
+from paycert.gateways.write_guard import WriteGuard
 from paycert.targets.bounds import Deadline
 from paycert.targets.target import GatewayTarget
 from paycert.targets.templates import fill, placeholders
 
 TOKEN_SAFETY_MARGIN_SECONDS = 30
+# Operations that leave a payment behind on a live gateway, and so are undone at the end of the run.
+MONEY_OPERATIONS = frozenset(
+    {"create_payment", "authorize", "recurring_initial", "recurring_repeat", "pay_with_token", "payout"}
+)
+# What no operation can take back: each one a live run made is a harness error at the end, with its id.
+IRREVERSIBLE = {
+    "payout": "a payout cannot be refunded or voided",
+    "tokenize": "no operation removes a card registration",
+}
+DONE_STATES = frozenset(
+    {
+        PaymentState.FAILED,
+        PaymentState.CANCELLED,
+        PaymentState.REFUNDED,
+        PaymentState.VOIDED,
+        PaymentState.EXPIRED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +88,7 @@ class Payment:
     refunded: Decimal | None = None  # what the status API says was refunded (its `refunded_amount`)
     state: PaymentState | None = None
     history: list[str] = field(default_factory=list)
+    operation: str = "create_payment"  # the operation that made it (a payout is undone differently)
 
     def __str__(self) -> str:
         return f"{self.gateway} payment {self.id}"
@@ -84,10 +104,15 @@ class GatewayClient:
         *,
         clock: Callable[[], float] = time.monotonic,
         run_deadline: Deadline | None = None,
+        allow_live_writes: bool = False,
+        run_max_amount: float | None = None,
     ) -> None:
         self.target = target
         self.profile = target.require_profile()
         self.recorder = recorder
+        self.guard = WriteGuard.for_target(
+            target, allow_writes=allow_live_writes, run_max_amount=run_max_amount
+        )
         self.http = GatewayHttp(
             target.base_url,
             recorder,
@@ -95,12 +120,15 @@ class GatewayClient:
             timeout=target.timeout_seconds,
             ca_file=target.ca_file,
             run_deadline=run_deadline,
+            guard=self.guard,
         )
         self._token: str | None = None
         self._token_expires: float = 0.0
         self._now = clock
         self.context_extra: dict[str, Any] = {}
         self.created: list[Payment] = []  # live targets: undone at the end of the run
+        self.registrations: list[str] = []  # live targets: webhook registrations made, deleted at the end
+        self.left_behind: list[str] = []  # live targets: what no operation can undo (tokens), said at the end
 
     @property
     def id(self) -> str:
@@ -164,10 +192,7 @@ class GatewayClient:
         return context
 
     def format_amount(self, amount: Decimal | str | float) -> Any:
-        value = Decimal(str(amount))
-        cap = self.profile.raw.get("live", {}).get("max_amount")
-        if self.target.is_live and cap is not None and value > Decimal(str(cap)):
-            value = Decimal(str(cap))  # live runs never move more than the profile's cap
+        value = self.guard.cap(Decimal(str(amount)))  # live runs never move more than the cap
         decimals = int(self.profile.amounts.get("decimals", 2))
         quantized = (
             value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP) if decimals else value
@@ -178,6 +203,10 @@ class GatewayClient:
         if fmt == "minor-units":
             return int(value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP).scaleb(decimals))
         return float(quantized)
+
+    def below_cap(self, amount: Decimal | str, room: Decimal | str) -> Decimal:
+        """`amount`, lowered so that `amount + room` is still within the live cap (probes that exceed it)."""
+        return self.guard.below_cap(Decimal(str(amount)), Decimal(str(room)))
 
     def parse_amount(self, value: Any) -> Decimal | None:
         """An amount as the gateway writes it (the profile's format), in major units; None if unreadable."""
@@ -274,7 +303,39 @@ class GatewayClient:
                 headers=headers,
                 label=f"{label or operation} (new token)",
             )
+        if self.target.is_live and result.ok:
+            self.remember(operation, result, merged)
         return result
+
+    def remember(self, operation: str, result: ApiResult, context: Mapping[str, Any]) -> None:
+        """Keep what a live call left behind, whichever suite made it, so the end of the run can undo it."""
+        if operation == "register_webhook":
+            self.registrations.append(str(result.get("webhook_id") or ""))
+            return
+        if operation == "tokenize":
+            self.left_behind.append(
+                f"{self.id}: card registration {result.get('token') or '(no id in the answer)'} left on the "
+                f"live gateway: {IRREVERSIBLE['tokenize']}"
+            )
+            return
+        payment_id = result.get("payment_id")
+        if operation not in MONEY_OPERATIONS or payment_id in (None, ""):
+            return
+        if any(p.id == str(payment_id) for p in self.created):
+            return
+        amount = self.parse_amount(context.get("amount")) or Decimal(str(context.get("amount_decimal") or 0))
+        payment = Payment(
+            gateway=self.id,
+            id=str(payment_id),
+            amount=amount,
+            currency=str(context.get("currency") or ""),
+            reference=str(context.get("reference") or ""),
+            context={**context, "payment_id": str(payment_id)},
+            created=result,
+            operation=operation,
+        )
+        self._observe(payment, result.get("status"))
+        self.created.append(payment)
 
     def _invoke(
         self,
@@ -337,10 +398,11 @@ class GatewayClient:
         reference: str | None = None,
     ) -> dict[str, Any]:
         ref = reference or f"PC-{uuid.uuid4().hex[:12].upper()}"
+        capped = self.guard.cap(Decimal(str(amount)))
         context: dict[str, Any] = {
             "amount": self.format_amount(amount),
-            "amount_decimal": f"{Decimal(str(amount)):.2f}",
-            "amount_minor": int(Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) * 100),
+            "amount_decimal": f"{capped:.2f}",
+            "amount_minor": int(capped.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) * 100),
             "currency": currency,
             "reference": ref,
             "return_url": return_url,
@@ -382,38 +444,80 @@ class GatewayClient:
         payment = Payment(
             gateway=self.id,
             id=str(payment_id),
-            amount=Decimal(str(amount)),
+            amount=self.guard.cap(Decimal(str(amount))),  # what was sent, not what was asked for
             currency=currency,
             reference=str(context["reference"]),
             context=context,
             created=result,
             redirect_url=result.get("redirect_url"),
         )
+        payment.operation = operation
         self._observe(payment, result.get("status"))
         if self.target.is_live:
-            self.created.append(payment)
+            # The richer record replaces the one `call` kept (same id): its context is the one to undo with.
+            self.created = [p for p in self.created if p.id != payment.id] + [payment]
         return payment
 
     def undo_live_payments(self) -> list[str]:
-        """Refund what completed and void what is only authorized; returns what could not be undone."""
-        problems = []
+        """Undo every payment this run created on the live gateway: refund what completed, void what is only
+        authorized. Returns one line per payment that could not be undone (its id and amount, and why), and
+        per registration no operation removes: a live run says what it left behind, never nothing."""
+        problems = list(self.left_behind)
         for payment in self.created:
-            try:
-                state = self.state_of(payment)
-                undo = (
-                    {PaymentState.COMPLETED: "refund", PaymentState.AUTHORIZED: "void"}.get(state)
-                    if state
-                    else None
+            why = self._undo(payment)
+            if why:
+                problems.append(
+                    f"{self.id}: live payment {payment.id} ({payment.amount} {payment.currency}) "
+                    f"was not undone: {why}"
                 )
-                if undo and self.offers(undo):
-                    result = self.follow_up(undo, payment, payment.amount if undo == "refund" else None)
-                    if not result.ok:
-                        problems.append(
-                            f"{self.id}: could not {undo} live payment {payment.id} (HTTP {result.status})"
-                        )
-            except PaycertError as exc:
-                problems.append(f"{self.id}: could not undo live payment {payment.id}: {exc}")
+        # Registrations last: the refunds' webhooks still have somewhere to go.
+        problems += [p for p in map(self._unregister, self.registrations) if p]
         return problems
+
+    def _unregister(self, webhook_id: str) -> str:
+        """Delete a webhook registration this run made; why it could not, or ""."""
+        left = f"{self.id}: webhook registration {webhook_id or '(no id in the answer)'} left on the live gateway"
+        if not webhook_id:
+            return f"{left}: the registration answer names no id to delete"
+        if not self.offers("delete_webhook"):
+            return f"{left}: the profile offers no delete_webhook operation"
+        try:
+            deleted = self.call(
+                "delete_webhook", {"webhook_id": webhook_id}, label="delete paycert's registration"
+            )
+        except PaycertError as exc:
+            return f"{left}: {exc}"
+        return "" if deleted.ok else f"{left}: delete_webhook answered HTTP {deleted.status}"
+
+    def _undo(self, payment: Payment) -> str:
+        """Why `payment` could not be undone, or "" when it was (or never moved money)."""
+        if payment.operation in IRREVERSIBLE:
+            return IRREVERSIBLE[payment.operation]
+        try:
+            state = self.state_of(payment) if self.offers("get_payment") else payment.state
+        except PaycertError as exc:
+            return f"its status could not be read ({exc})"
+        if state in DONE_STATES or state in (PaymentState.PENDING, PaymentState.CHALLENGE):
+            return (
+                ""  # declined, cancelled, refunded, voided, expired, or never paid: no money moved or stays
+            )
+        if state is None:
+            return f"its state ({payment.vendor_status!r}) could not be read"
+        undo = {
+            PaymentState.COMPLETED: "refund",
+            PaymentState.PARTIALLY_REFUNDED: "refund",
+            PaymentState.AUTHORIZED: "void",
+        }.get(state)
+        if undo is None:
+            return f"its state is {payment.vendor_status!r}, which paycert cannot undo"
+        if not self.offers(undo):
+            return f"it is {state.value.lower()} and {self.id}'s profile offers no {undo} operation"
+        left = payment.amount - (payment.refunded or Decimal(0)) if undo == "refund" else None
+        try:
+            result = self.follow_up(undo, payment, left)
+        except PaycertError as exc:
+            return f"the {undo} failed ({exc})"
+        return "" if result.ok else f"the {undo} answered HTTP {result.status}"
 
     def refresh(self, payment: Payment) -> ApiResult:
         """Read the payment back through the status API and update what we know of it."""
@@ -461,7 +565,7 @@ class GatewayClient:
         context["parent_id"] = payment.id
         if amount is not None:
             context["amount"] = self.format_amount(amount)
-            context["amount_decimal"] = f"{Decimal(str(amount)):.2f}"
+            context["amount_decimal"] = f"{self.guard.cap(Decimal(str(amount))):.2f}"
         context["reference"] = f"PC-{uuid.uuid4().hex[:12].upper()}"
         context.update(extra)
         return self.call(operation, context, headers={"Idempotency-Key": uuid.uuid4().hex})

@@ -25,6 +25,7 @@ from paycert.core.errors import GatewayUnreachableError, PaycertError
 from paycert.core.evidence import EvidenceLog, Exchange, Note
 from paycert.gateways.bodies import parse
 from paycert.gateways.curl import curl_line
+from paycert.gateways.write_guard import WriteGuard
 from paycert.redaction import Redactor
 from paycert.targets.bounds import BodyTooLarge, Deadline, OutOfTime, bounded_client, within
 from paycert.targets.spec import ApiSpec, SchemaViolation
@@ -123,8 +124,11 @@ class GatewayHttp:
         timeout: float = 10.0,
         ca_file: Path | None = None,
         run_deadline: Deadline | None = None,
+        guard: WriteGuard | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # No guard: a server that is not a gateway's live API (paycert's own tests, a sandbox merchant).
+        self.guard = guard
         self.recorder = recorder
         self.spec = spec
         self.timeout = timeout
@@ -150,6 +154,8 @@ class GatewayHttp:
         label: str = "",
     ) -> HttpAnswer:
         url = self.url(path)
+        if self.guard is not None:
+            json_body, form_body = self._capped(json_body, form_body)
         if params:
             url = f"{url}{'&' if '?' in url else '?'}{urlencode({k: str(v) for k, v in params.items()})}"
         sent_headers = dict(headers or {})
@@ -160,6 +166,11 @@ class GatewayHttp:
         elif form_body is not None:
             content = urlencode({k: _form_value(v) for k, v in form_body.items()}).encode()
             sent_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        if self.guard is not None:
+            try:
+                self.guard.check(method, url.split("?", maxsplit=1)[0], operation_id)
+            except PaycertError as refused:
+                self._fail(method, url, sent_headers, content, label, refused)
         started = time.perf_counter()
         response = self._send_with_retries(method, url, sent_headers, content, label)
         elapsed = (time.perf_counter() - started) * 1000
@@ -183,6 +194,17 @@ class GatewayHttp:
         return HttpAnswer(
             response.status_code, response.headers, body, response.text, url, violations, elapsed
         )
+
+    def _capped(
+        self, json_body: Any, form_body: Mapping[str, Any] | None
+    ) -> tuple[Any, Mapping[str, Any] | None]:
+        """The bodies with every amount within the live cap; a change is noted (the client caps first)."""
+        assert self.guard is not None
+        json_body, in_json = self.guard.cap_body(json_body)
+        capped_form, in_form = self.guard.cap_body(form_body)
+        for where in in_json + in_form:
+            self.recorder.note(f"amount at {where} capped at {self.guard.max_amount} (live)", "live cap")
+        return json_body, capped_form
 
     def _send_with_retries(
         self, method: str, url: str, headers: dict[str, str], content: bytes | None, label: str

@@ -49,6 +49,9 @@ class MerchantHarness:
             spec=ApiSpec.from_location(specs_dir() / "merchant" / "openapi.yaml"),
             timeout=target.timeout_seconds,
             ca_file=target.ca_file,
+            # An order the merchant opens creates a payment at this gateway: the gateway's rule holds for it
+            # too (its amounts are major units, whatever the gateway writes).
+            guard=replace(client.guard, minor_decimals=None),
         )
         schema = self.profile.json_schema("webhook") or {}
         self.webhook_schema = schema

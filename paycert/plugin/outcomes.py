@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paycert.core.errors import NotApplicable, PaycertError
+from paycert.core.errors import LiveWriteRefused, NotApplicable, PaycertError
 from paycert.core.results import Outcome
 
 NOT_EVALUATED_PREFIX = "not evaluated: "
@@ -31,6 +31,8 @@ def classify(call: pytest.CallInfo[None], when: str) -> tuple[Outcome, str, bool
     if isinstance(exc, AssertionError) and when == "call":
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "assertion failed"
         return Outcome.FAIL, first, False
+    if isinstance(exc, LiveWriteRefused):
+        return Outcome.NOT_EVALUATED, str(exc), False  # the run chose not to write: nothing is broken
     if isinstance(exc, PaycertError):
         return Outcome.NOT_EVALUATED, str(exc), True
     return Outcome.NOT_EVALUATED, f"harness error ({type(exc).__name__}: {str(exc)[:300]})", True

@@ -262,6 +262,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if state is None:
         return
     try:
+        state.undo_live_writes()  # first: what it could not undo belongs in the report
         _write(session, state)
     except (OSError, ValueError, PaycertError) as exc:
         # No traceback for the person running paycert: one line; the CLI then exits 2 (no report).

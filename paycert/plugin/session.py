@@ -92,7 +92,11 @@ class RunState:
     def client(self, gid: str) -> GatewayClient:
         if gid not in self.clients:
             self.clients[gid] = GatewayClient(
-                self.target.gateways[gid], self.recorder, run_deadline=self.deadline
+                self.target.gateways[gid],
+                self.recorder,
+                run_deadline=self.deadline,
+                allow_live_writes=self.allow_live_writes,
+                run_max_amount=self.target.live_max_amount,
             )
         return self.clients[gid]
 
@@ -115,11 +119,16 @@ class RunState:
                 self.shopper = HttpShopper(verify=ca if ca else True)
         return self.shopper
 
-    def close(self) -> None:
+    def undo_live_writes(self) -> None:
+        """Undo what the run wrote to live gateways, before the report is written: what cannot be undone is
+        a harness error (exit 2) naming each payment, so nothing is left behind silently."""
         for client in self.clients.values():
             if client.target.is_live:
                 for problem in client.undo_live_payments():
                     self.harness_error(problem)
+
+    def close(self) -> None:
+        for client in self.clients.values():
             client.close()
         if self.shopper is not None:
             self.shopper.close()
