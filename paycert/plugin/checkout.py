@@ -15,6 +15,7 @@ from paycert.core.evidence import Attachment
 from paycert.core.states import PaymentState
 from paycert.gateways.client import ApiResult, GatewayClient, Payment
 from paycert.plugin.inbox import WebhookInbox
+from paycert.plugin.live_webhooks import require_webhooks
 from paycert.shopper import Card, ChallengeSpec, PageSpec, ShopperDriver, ShopperOutcome
 from paycert.targets.templates import fill
 from paycert.webhooks.sink import WebhookSink
@@ -262,4 +263,5 @@ class Checkout:
         return self.client.state_of(payment)
 
     def webhooks(self, payment: Payment) -> WebhookInbox:
+        require_webhooks(self.client)
         return WebhookInbox(self.client, self.sink, payment)

@@ -11,6 +11,7 @@ from paycert.gateways.pointers import resolve
 from paycert.plugin.checkout import Checkout
 from paycert.plugin.clock import GatewayTime
 from paycert.plugin.inbox import WebhookInbox
+from paycert.plugin.live_webhooks import prepare_live_webhooks, require_webhooks
 from paycert.plugin.outcomes import NOT_EVALUATED_PREFIX
 from paycert.plugin.session import RunState, run_state
 from paycert.targets.profile import Profile
@@ -69,6 +70,7 @@ def checkout(paycert_run: RunState, gateway: GatewayClient, sink: WebhookSink) -
 @pytest.fixture
 def webhooks(gateway: GatewayClient, sink: WebhookSink) -> WebhookInbox:
     """Everything this gateway sent to the sink during the run."""
+    require_webhooks(gateway)
     return WebhookInbox(gateway, sink)
 
 
@@ -87,6 +89,12 @@ def _prepare_webhooks(run: RunState, client: GatewayClient, *, suite: str) -> No
     client.context_extra["webhook_url"] = url
     delivery = client.profile.webhooks["delivery"]
     operation = {"registered": "register_webhook", "configured": "configure_webhook"}.get(delivery)
+    if client.target.is_live:
+        # Set up once, never re-pointed: on a live account only paycert's own run writes, and only once.
+        if ready is None:
+            prepare_live_webhooks(run, client, url, operation)
+        run.webhooks_ready[client.id] = suite
+        return
     if operation and client.offers(operation):
         label = f"{operation} for paycert's sink" + (" (again: it was gone)" if ready is not None else "")
         result = client.call(operation, {"webhook_url": url, "notification_url": url}, label=label)

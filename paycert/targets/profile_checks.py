@@ -42,6 +42,7 @@ RUN_VALUES = frozenset(
         "card",
         "registration",
         "created",
+        "webhook_id",  # delete_webhook: the registration a live run made (client.py, undo)
     }
 )
 _TEMPLATE_FIELDS = ("body", "path_params", "query", "headers")

@@ -245,14 +245,10 @@ class TxServices:
             },
             headers={"authtoken": token, "Accept": "application/json"},
         )
-        return self._reading(_check(answer, "txservices getPayment"), "status")
+        return self.webhook(_check(answer, "txservices getPayment"))
 
     def webhook(self, body: dict[str, Any]) -> Reading:
-        # The checksum covers transactionStatus, not the long `status` beside it: only the signed one counts.
-        return self._reading(body, "transactionStatus")
-
-    def _reading(self, body: dict[str, Any], status_field: str) -> Reading:
-        vendor = body.get(status_field)
+        vendor = body.get("status")
         return Reading(
             payment_id=str(body["paymentId"]) if body.get("paymentId") is not None else None,
             status=self.statuses.get(str(vendor)),
