@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -12,8 +11,6 @@ from paycert.sandbox.state import SandboxState
 from paycert.sandbox.store import new_id
 
 PAYMENT_KIND = "gustaffo.payment"
-# Payments still waiting for the shopper, with their expiry: the sweep reads this small index, not every payment.
-OPEN_KIND = "gustaffo.open"
 
 PENDING = "PENDING"
 AWAITING_3DS = "AWAITING_3DS"
@@ -78,17 +75,24 @@ class Payment:
 Listener = Callable[[Payment], None]
 
 
+def _due(doc: dict[str, Any]) -> float | None:
+    """An open payment is due to expire at its deadline; a finished one is due for nothing."""
+    return float(doc["expires_at"]) if doc["status"] in OPEN_STATUSES else None
+
+
 class PaymentBook:
     """Reads and writes payments; every status change goes through `transition`, which tells the listeners.
 
     Route handlers run on the event loop while the clock-advance endpoint runs periodic jobs in a worker
-    thread, so a read-check-write of one payment holds a lock.
+    thread, and a refund checks what is left to refund: so a status change is the store's atomic
+    check-and-update, never a read here and a write later.
     """
 
     def __init__(self, state: SandboxState) -> None:
         self._state = state
-        self._lock = threading.RLock()
         self._listeners: list[Listener] = []
+        # Expiry finds open payments by an index on their deadline, not by reading every payment.
+        state.store.index_due(PAYMENT_KIND, _due)
 
     def on_change(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -103,13 +107,7 @@ class PaymentBook:
             expires_at=now + PAYMENT_TTL_SECONDS,
             **fields,
         )
-        with self._lock:
-            self._state.store.put(PAYMENT_KIND, payment.payment_id, payment.to_doc())
-            self._state.store.put(
-                OPEN_KIND,
-                payment.payment_id,
-                {"payment_id": payment.payment_id, "expires_at": payment.expires_at},
-            )
+        self._state.store.put(PAYMENT_KIND, payment.payment_id, payment.to_doc())
         return payment
 
     def get(self, payment_id: str) -> Payment | None:
@@ -119,16 +117,24 @@ class PaymentBook:
     def transition(
         self, payment_id: str, allowed_from: Iterable[str], change: Callable[[Payment], None]
     ) -> Payment | None:
-        """Apply `change` if the payment is in one of `allowed_from`; None when it is not (or is unknown)."""
-        with self._lock:
-            payment = self.get(payment_id)
-            if payment is None or payment.status not in set(allowed_from):
+        """Apply `change` if the payment is in one of `allowed_from`; None when it is not (or is unknown).
+
+        `change` may raise to refuse (a refund above the remainder): then nothing is written.
+        """
+        allowed = set(allowed_from)
+
+        def apply(doc: dict[str, Any]) -> dict[str, Any] | None:
+            payment = Payment.from_doc(doc)
+            if payment.status not in allowed:
                 return None
             change(payment)
             payment.updated_at = self._state.clock.now()
-            self._state.store.put(PAYMENT_KIND, payment_id, payment.to_doc())
-            if payment.status not in OPEN_STATUSES:
-                self._state.store.delete(OPEN_KIND, payment_id)
+            return payment.to_doc()
+
+        saved = self._state.store.update(PAYMENT_KIND, payment_id, apply)
+        if saved is None:
+            return None
+        payment = Payment.from_doc(saved)
         for listener in self._listeners:
             listener(payment)
         return payment
@@ -141,9 +147,5 @@ class PaymentBook:
 
     def expire_due(self) -> None:
         """Expire every payment the shopper left unpaid past its deadline (a periodic job)."""
-        now = self._state.clock.now()
-        due = [doc["payment_id"] for doc in self._state.store.all(OPEN_KIND) if doc["expires_at"] <= now]
-        for payment_id in due:
-            if self.set_status(payment_id, OPEN_STATUSES, EXPIRED) is None:
-                # Already finished by the shopper (or unknown): the index entry is stale.
-                self._state.store.delete(OPEN_KIND, payment_id)
+        for payment_id in self._state.store.due(PAYMENT_KIND, self._state.clock.now()):
+            self.set_status(payment_id, OPEN_STATUSES, EXPIRED)

@@ -163,6 +163,7 @@ class WebhookEmitter:
                 max_attempts=MAX_ATTEMPTS,
                 schedule=SCHEDULE,
                 timeout=TIMEOUT_SECONDS,
+                subject=payment.payment_id,
             )
 
     def render(self, payload: dict[str, Any], attempt: Attempt) -> Rendered:

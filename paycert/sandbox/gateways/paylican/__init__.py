@@ -15,7 +15,8 @@ __all__ = ["CREDENTIALS", "PREFIX", "build_router"]
 
 
 def build_router(state: SandboxState) -> APIRouter:
-    state.outbox.register_renderer(webhooks.RENDERER, webhooks.renderer(state.clock, state.faults))
+    invoices.install(state.store)
+    webhooks.install(state)
     state.every_tick(lambda: _expire(state))
     router = APIRouter()
     router.include_router(build_auth_router(state))

@@ -26,8 +26,15 @@ PAYMENT_MODE = "DIRECT_PAYMENT"
 SANDBOX_BANK = "SANDBOX"
 
 _KIND = "paylican.invoice"
-# Index of the invoices still UNPAID, so the expiry sweep on each tick does not read every invoice.
-_OPEN_KIND = "paylican.open"
+
+
+def _due(invoice: dict[str, Any]) -> float | None:
+    return float(invoice["expiresAt"]) if invoice["status"] == UNPAID else None
+
+
+def install(store: Store) -> None:
+    """Index UNPAID invoices by their expiry, so the sweep on each tick is an index range, not a scan."""
+    store.index_due(_KIND, _due)
 
 
 def new_invoice_id(store: Store, payment_type: str, now: float) -> str:
@@ -62,9 +69,7 @@ def open_invoice(store: Store, request: dict[str, Any], invoice_id: str, now: fl
         "collector": None,
         "paymentError": None,
     }
-    with store.lock:
-        store.put(_KIND, invoice_id, invoice)
-        store.put(_OPEN_KIND, invoice_id, {"invoiceId": invoice_id, "expiresAt": invoice["expiresAt"]})
+    store.put(_KIND, invoice_id, invoice)
     return invoice
 
 
@@ -77,10 +82,7 @@ def load(store: Store, invoice_id: str, now: float) -> dict[str, Any] | None:
 
 
 def save(store: Store, invoice: dict[str, Any]) -> dict[str, Any]:
-    with store.lock:
-        store.put(_KIND, invoice["invoiceId"], invoice)
-        if invoice["status"] != UNPAID:
-            store.delete(_OPEN_KIND, invoice["invoiceId"])
+    store.put(_KIND, invoice["invoiceId"], invoice)
     return invoice
 
 
@@ -88,11 +90,8 @@ def expire_due(store: Store, now: float) -> int:
     """Mark every UNPAID invoice past its 30 minutes EXPIRED; returns how many."""
     expired = 0
     with store.lock:
-        for entry in store.all(_OPEN_KIND):
-            if entry["expiresAt"] > now:
-                continue
-            invoice = load(store, entry["invoiceId"], now)  # load() expires an UNPAID one
-            store.delete(_OPEN_KIND, entry["invoiceId"])
+        for invoice_id in store.due(_KIND, now):
+            invoice = load(store, invoice_id, now)  # load() expires an UNPAID one
             if invoice is not None and invoice["status"] == EXPIRED:
                 expired += 1
     return expired

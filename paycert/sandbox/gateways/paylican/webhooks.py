@@ -49,6 +49,18 @@ def renderer(clock: TestClock, faults: Faults) -> Renderer:
     return render
 
 
+def install(state: SandboxState) -> None:
+    state.outbox.register_renderer(RENDERER, renderer(state.clock, state.faults))
+    # Deliveries queued by a sandbox older than the outbox's `subject` column get theirs (once; then none
+    # match), so `invocations` finds an invoice's webhooks by index.
+    state.store.write(
+        "UPDATE deliveries SET subject = json_extract(payload, '$.data.id')"
+        " WHERE gateway = ? AND subject IS NULL",
+        (GATEWAY,),
+    )
+    state.store.commit()
+
+
 def configure(state: SandboxState, url: str) -> dict[str, Any]:
     return state.store.put(_ENDPOINT_KIND, "current", {"url": url, "updatedAt": zoned(state.clock.now())})
 
@@ -95,6 +107,7 @@ def emit(state: SandboxState, invoice: dict[str, Any], event_type: str, status: 
         max_attempts=MAX_ATTEMPTS,
         schedule=SCHEDULE_SECONDS,
         timeout=TIMEOUT_SECONDS,
+        subject=invoice["invoiceId"],
     )
 
 
@@ -116,10 +129,8 @@ def _attempt_view(attempt: dict[str, Any], max_attempts: int) -> dict[str, Any]:
 def invocations(state: SandboxState, invoice_id: str) -> list[dict[str, Any]]:
     """The webhook invocations of one invoice, oldest first, with the seed's response cases per attempt."""
     views = []
-    for delivery in state.outbox.deliveries(GATEWAY):
+    for delivery in state.outbox.deliveries(GATEWAY, subject=invoice_id):
         payload = delivery["payload"]
-        if payload.get("data", {}).get("id") != invoice_id:
-            continue
         attempts = [_attempt_view(a, int(delivery["max_attempts"])) for a in delivery["attempt_log"]]
         last = attempts[-1] if attempts else None
         views.append(

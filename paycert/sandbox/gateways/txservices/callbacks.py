@@ -79,4 +79,5 @@ def send(state: SandboxState, payment: dict[str, Any], timestamp: str) -> None:
         max_attempts=MAX_ATTEMPTS,
         schedule=SCHEDULE,
         timeout=TIMEOUT_SECONDS,
+        subject=str(payment["id"]),
     )

@@ -1,12 +1,15 @@
 """Payments and registrations in the sandbox store, their public view, and the transitions that end them.
 
-Every transition to a final state (and every back-office change) goes through `finish`, which saves the
-payment and queues its callback: no path can change a payment without telling the merchant.
+Every transition to a final state (and every back-office change) goes through `finish` (a payment being
+created) or `transition` (a stored one), which save the payment and queue its callback: no path can change a
+payment without telling the merchant. `transition` is the store's atomic check-and-update, so two captures,
+two refunds, or a page submission and the expiry sweep cannot both pass a check on the same state.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -19,18 +22,27 @@ from paycert.sandbox.store import new_id
 
 PAYMENT = "txservices.payment"
 REGISTRATION = "txservices.registration"
-OPEN = "txservices.open"  # index of payments waiting for 3-D Secure or the account holder (expiry sweep)
+# Waiting for 3-D Secure or the account holder: such a payment expires, the others are final.
+OPEN_STATES = frozenset({"3D", "P"})
 
 EXPIRY_SECONDS = 30 * 60
 PREFIX = "/txservices"
 
 Doc = dict[str, Any]
 Failure = Literal["declined", "authentication_failed"]
+# Checks a stored payment and marks its new state (`Ledger.mark`); False leaves it as it is, ApiError refuses.
+Change = Callable[[Doc], bool]
+
+
+def _due(doc: Doc) -> float | None:
+    return float(doc["createdAt"]) + EXPIRY_SECONDS if doc["transactionStatus"] in OPEN_STATES else None
 
 
 class Ledger:
     def __init__(self, state: SandboxState) -> None:
         self.state = state
+        # The expiry sweep finds open payments by an index on their deadline, not by reading them all.
+        state.store.index_due(PAYMENT, _due)
 
     def now(self) -> float:
         return self.state.clock.now()
@@ -73,10 +85,6 @@ class Ledger:
     def save(self, doc: Doc) -> Doc:
         doc["updatedAt"] = self.now()
         self.state.store.put(PAYMENT, doc["id"], doc)
-        if doc["transactionStatus"] in ("3D", "P"):
-            self.state.store.put(OPEN, doc["id"], {"id": doc["id"], "since": doc["createdAt"]})
-        else:
-            self.state.store.delete(OPEN, doc["id"])
         return doc
 
     def open_payment(self, doc: Doc, transaction_status: str, page: str, description: str) -> Doc:
@@ -88,47 +96,85 @@ class Ledger:
         )
         return self.save(doc)
 
-    def finish(self, doc: Doc, transaction_status: str, status: str, code: str, description: str) -> Doc:
+    @staticmethod
+    def mark(doc: Doc, transaction_status: str, status: str, code: str, description: str) -> None:
+        """Set the payment's new state (not saved: `finish` and `transition` save it)."""
         doc.update(
             transactionStatus=transaction_status,
             status=status,
             page=None,
             result={"code": code, "description": description},
         )
+
+    @staticmethod
+    def mark_succeeded(doc: Doc, description: str = "Transaction succeeded") -> None:
+        """A debit is captured at once; a preauthorization is only authorized."""
+        if doc["paymentType"] == "DB":
+            doc["capturedAmount"] = doc["amount"]
+            Ledger.mark(doc, "Y", "capturesuccess", codes.SUCCEEDED, description)
+        else:
+            Ledger.mark(doc, "Y", "authsuccessful", codes.SUCCEEDED, description)
+
+    @staticmethod
+    def mark_failed(doc: Doc, reason: str, failure: Failure = "declined") -> None:
+        """`failure` tells a card refused by its issuer from a failed 3-D Secure authentication: both read
+        N/authfailed, but the wrong-status fault lies about declines only."""
+        doc["failure"] = failure
+        Ledger.mark(doc, "N", "authfailed", codes.FAILED, f"Transaction failed: {reason}")
+
+    def finish(self, doc: Doc, transaction_status: str, status: str, code: str, description: str) -> Doc:
+        """End a payment being created (not stored yet, so nobody else can change it): save, call back."""
+        self.mark(doc, transaction_status, status, code, description)
+        return self._saved_and_told(doc)
+
+    def succeed(self, doc: Doc, description: str = "Transaction succeeded") -> Doc:
+        self.mark_succeeded(doc, description)
+        return self._saved_and_told(doc)
+
+    def fail(self, doc: Doc, reason: str, failure: Failure = "declined") -> Doc:
+        self.mark_failed(doc, reason, failure)
+        return self._saved_and_told(doc)
+
+    def _saved_and_told(self, doc: Doc) -> Doc:
         self.save(doc)
         callbacks.send(self.state, doc, self.stamp())
         return doc
 
-    def succeed(self, doc: Doc, description: str = "Transaction succeeded") -> Doc:
-        """A debit is captured at once; a preauthorization is only authorized."""
-        if doc["paymentType"] == "DB":
-            doc["capturedAmount"] = doc["amount"]
-            return self.finish(doc, "Y", "capturesuccess", codes.SUCCEEDED, description)
-        return self.finish(doc, "Y", "authsuccessful", codes.SUCCEEDED, description)
+    def transition(self, payment_id: str, change: Change) -> Doc | None:
+        """Change a stored payment in one atomic check-and-update, then queue its callback.
 
-    def fail(self, doc: Doc, reason: str, failure: Failure = "declined") -> Doc:
-        """`failure` tells a card refused by its issuer from a failed 3-D Secure authentication: both read
-        N/authfailed, but the wrong-status fault lies about declines only."""
-        doc["failure"] = failure
-        return self.finish(doc, "N", "authfailed", codes.FAILED, f"Transaction failed: {reason}")
+        None when the payment is unknown or `change` left it as it is; an ApiError from `change` refuses the
+        operation with nothing written.
+        """
+
+        def apply(doc: Doc) -> Doc | None:
+            if not change(doc):
+                return None
+            doc["updatedAt"] = self.now()
+            return doc
+
+        doc = self.state.store.update(PAYMENT, payment_id, apply)
+        if doc is not None:
+            callbacks.send(self.state, doc, self.stamp())
+        return doc
 
     def expire_due(self) -> None:
         """Payments left in 3D or P for 30 minutes on the test clock are cancelled as expired."""
-        now = self.now()
-        for entry in self.state.store.all(OPEN):
-            if now - float(entry["since"]) < EXPIRY_SECONDS:
-                continue
-            doc = self.state.store.get(PAYMENT, entry["id"])
-            if doc is None or doc["transactionStatus"] not in ("3D", "P"):
-                self.state.store.delete(OPEN, entry["id"])
-                continue
-            self.finish(
+
+        def expire(doc: Doc) -> bool:
+            if doc["transactionStatus"] not in OPEN_STATES:
+                return False  # finished by the account holder since the index was read
+            self.mark(
                 doc,
                 "C",
                 "expired",
                 codes.CANCELLED,
                 "Cancelled: the payment was not completed within 30 minutes",
             )
+            return True
+
+        for payment_id in self.state.store.due(PAYMENT, self.now()):
+            self.transition(payment_id, expire)
 
     # -- registrations (tokens) -----------------------------------------------------------------------------
     def register(self, card: Card, brand: str, merchant_transaction_id: str | None) -> Doc:
@@ -181,7 +227,7 @@ class Ledger:
         for name in ("recurringType", "parentPaymentId", "registrationId", "orderDescriptor"):
             if doc.get(name):
                 out[name] = doc[name]
-        if doc.get("page") and doc["transactionStatus"] in ("3D", "P"):
+        if doc.get("page") and doc["transactionStatus"] in OPEN_STATES:
             out["redirect"] = {
                 "url": f"{base_url}{PREFIX}/{doc['page']}/{doc['id']}",
                 "method": "GET",

@@ -4,13 +4,14 @@ e-wallet payments. Both end with `303 See Other` to the merchant's `merchantRedi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from paycert.sandbox.gateways.txservices import codes
-from paycert.sandbox.gateways.txservices.ledger import PREFIX, Doc, Ledger
+from paycert.sandbox.gateways.txservices.ledger import OPEN_STATES, PREFIX, Doc, Ledger
 from paycert.sandbox.pages import render
 from paycert.sandbox.state import public_base
 
@@ -24,35 +25,67 @@ def return_to(doc: Doc, status: str | None = None) -> Response:
     return RedirectResponse(f"{target}{'&' if '?' in target else '?'}{query}", status_code=303)
 
 
+def _open_on(doc: Doc, page: str) -> bool:
+    return bool(doc.get("page") == page and doc["transactionStatus"] in OPEN_STATES)
+
+
 def register(router: APIRouter, ledger: Ledger) -> None:
     faults = ledger.state.faults
 
-    def succeed(doc: Doc) -> Response:
-        doc = ledger.succeed(doc)
+    def closed(doc: Doc | None) -> Response:
+        if doc is None:
+            return render("txservices_closed.html", status_code=404, message="There is no such payment.")
+        return render(
+            "txservices_closed.html",
+            status_code=409,
+            message=f"The payment is {doc['status']}: there is nothing left to confirm.",
+        )
+
+    def open_doc(payment_id: str, page: str) -> Doc | Response:
+        doc = ledger.find(payment_id)
+        if doc is None or not _open_on(doc, page):
+            return closed(doc)
+        return doc
+
+    def close(payment_id: str, page: str, outcome: Callable[[Doc], None]) -> Doc | Response:
+        """Apply `outcome` if the payment is still open on `page` (checked and written atomically: two
+        submissions of one page, or a submission and the expiry sweep, end it once)."""
+
+        def change(doc: Doc) -> bool:
+            if not _open_on(doc, page):
+                return False
+            outcome(doc)
+            return True
+
+        done = ledger.transition(payment_id, change)
+        return done if done is not None else closed(ledger.find(payment_id))
+
+    def succeed(payment_id: str, page: str) -> Response:
+        doc = close(payment_id, page, ledger.mark_succeeded)
+        if isinstance(doc, Response):
+            return doc
         # The fault wrong-return-status: the payment succeeded (status API, callback) but the shopper
         # comes back to the merchant with the short status of a failure.
         return return_to(doc, "N" if faults.active("wrong-return-status") else None)
 
-    def cancel(doc: Doc) -> Response:
+    def cancel(doc: Doc, page: str) -> Response:
         if faults.active("cancel-ignored"):
             # The fault: the shopper is sent back as after a cancel, but the payment stays open (3D or P)
             # and no callback says it was cancelled; only the 30-minute expiry will end it.
             return return_to(doc, "C")
-        return return_to(
-            ledger.finish(doc, "C", "cancelled", codes.CANCELLED, "Cancelled by the account holder")
-        )
 
-    def open_doc(payment_id: str, page: str) -> Doc | Response:
-        doc = ledger.state.store.get("txservices.payment", payment_id)
-        if doc is None:
-            return render("txservices_closed.html", status_code=404, message="There is no such payment.")
-        if doc.get("page") != page or doc["transactionStatus"] not in ("3D", "P"):
-            return render(
-                "txservices_closed.html",
-                status_code=409,
-                message=f"The payment is {doc['status']}: there is nothing left to confirm.",
-            )
-        return doc
+        def cancelled(d: Doc) -> None:
+            ledger.mark(d, "C", "cancelled", codes.CANCELLED, "Cancelled by the account holder")
+
+        done = close(doc["id"], page, cancelled)
+        return done if isinstance(done, Response) else return_to(done)
+
+    def fail(payment_id: str) -> Response:
+        def failed(d: Doc) -> None:
+            ledger.mark_failed(d, "3-D Secure authentication failed", "authentication_failed")
+
+        done = close(payment_id, "acs", failed)
+        return done if isinstance(done, Response) else return_to(done)
 
     @router.get("/acs/{payment_id}", tags=["txservices"])
     def acs_page(payment_id: str, request: Request) -> Response:
@@ -76,11 +109,11 @@ def register(router: APIRouter, ledger: Ledger) -> None:
             return doc
         form = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
         if form.get("action") == "cancel":
-            return cancel(doc)
+            return cancel(doc, "acs")
         # The fault any-3ds-password: the page is shown, but whatever is typed passes.
         if form.get("password") == ACS_PASSWORD or faults.active("any-3ds-password"):
-            return succeed(doc)
-        return return_to(ledger.fail(doc, "3-D Secure authentication failed", "authentication_failed"))
+            return succeed(payment_id, "acs")
+        return fail(payment_id)
 
     @router.get("/confirm/{payment_id}", tags=["txservices"])
     def confirm_page(payment_id: str, request: Request) -> Response:
@@ -102,4 +135,4 @@ def register(router: APIRouter, ledger: Ledger) -> None:
         if isinstance(doc, Response):
             return doc
         form = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
-        return succeed(doc) if form.get("action") == "pay" else cancel(doc)
+        return succeed(payment_id, "confirm") if form.get("action") == "pay" else cancel(doc, "confirm")
