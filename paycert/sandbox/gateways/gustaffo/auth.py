@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Request
@@ -76,10 +76,14 @@ def build_token_router(state: SandboxState) -> APIRouter:
     return router
 
 
-def bearer_guard(state: SandboxState) -> Callable[[Request], None]:
-    """A route dependency: a valid, unexpired bearer token, unless the `no-auth` fault is on."""
+def bearer_guard(state: SandboxState) -> Callable[[Request], Awaitable[None]]:
+    """A route dependency: a valid, unexpired bearer token, unless the `no-auth` fault is on.
 
-    def guard(request: Request) -> None:
+    Async although it never awaits: FastAPI runs a plain `def` dependency on its thread pool, a thread hop
+    per API call for one indexed read.
+    """
+
+    async def guard(request: Request) -> None:
         if state.faults.active("no-auth"):
             return
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
