@@ -10,6 +10,7 @@ from fastapi import Request
 from paycert.sandbox.clock import TestClock
 from paycert.sandbox.config import SandboxConfig
 from paycert.sandbox.faults import Faults
+from paycert.sandbox.idempotency import IdempotencyKeys
 from paycert.sandbox.outbox import Outbox
 from paycert.sandbox.store import Store
 
@@ -21,6 +22,7 @@ class SandboxState:
     clock: TestClock
     faults: Faults
     outbox: Outbox
+    idempotency: IdempotencyKeys
     periodic_jobs: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
@@ -29,7 +31,12 @@ class SandboxState:
         clock = TestClock(store)
         faults = Faults.from_names(config.faults)
         return cls(
-            config=config, store=store, clock=clock, faults=faults, outbox=Outbox(store, clock, faults)
+            config=config,
+            store=store,
+            clock=clock,
+            faults=faults,
+            outbox=Outbox(store, clock, faults),
+            idempotency=IdempotencyKeys(store),
         )
 
     def every_tick(self, job: Callable[[], None]) -> None:

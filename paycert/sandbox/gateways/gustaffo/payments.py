@@ -7,13 +7,13 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from paycert.sandbox import idempotency
 from paycert.sandbox.gateways.gustaffo.api import GatewayError, GatewayRoute, is_http_url
 from paycert.sandbox.gateways.gustaffo.auth import bearer_guard
-from paycert.sandbox.gateways.gustaffo.checkout import PAYMENT_PAGE
+from paycert.sandbox.gateways.gustaffo.checkout import payment_page_url
 from paycert.sandbox.gateways.gustaffo.records import (
     CARD_DECLINED,
     COMPLETED,
@@ -128,26 +128,26 @@ def build_payment_router(state: SandboxState, book: PaymentBook) -> APIRouter:
 
     @router.post("/api/v1/payments", operation_id="createPayment", status_code=201)
     async def create_payment(request: Request) -> Any:
-        scope = "gustaffo.createPayment"
         _check_idempotency_key(request)
-        replayed = await idempotency.replay(state.store, request, scope)
-        if replayed is not None:
-            return replayed
-        fields = _parse_create(
-            await _json_body(request), allow_non_positive=state.faults.active("accept-bad-amount")
-        )
-        payment = book.create(**fields)
-        answer = {
-            id_field: payment.payment_id,
-            "redirectUrl": str(request.url_for(PAYMENT_PAGE, payment_id=payment.payment_id)),
-            "status": payment.status,
-            "amount": major(payment.amount_minor),
-            "currency": payment.currency,
-            "orderId": payment.order_id,
-            "createdAt": iso(payment.created_at),
-            "expiresAt": iso(payment.expires_at),
-        }
-        return await idempotency.remember(state.store, request, scope, JSONResponse(answer, status_code=201))
+
+        async def create() -> Response:
+            fields = _parse_create(
+                await _json_body(request), allow_non_positive=state.faults.active("accept-bad-amount")
+            )
+            payment = book.create(**fields)
+            answer = {
+                id_field: payment.payment_id,
+                "redirectUrl": payment_page_url(request, payment.payment_id),
+                "status": payment.status,
+                "amount": major(payment.amount_minor),
+                "currency": payment.currency,
+                "orderId": payment.order_id,
+                "createdAt": iso(payment.created_at),
+                "expiresAt": iso(payment.expires_at),
+            }
+            return JSONResponse(answer, status_code=201)
+
+        return await state.idempotency.once(request, "gustaffo.createPayment", create)
 
     @router.get("/api/v1/payments/{paymentId}", operation_id="getPayment")
     def get_payment(paymentId: str) -> JSONResponse:
@@ -176,14 +176,13 @@ def build_payment_router(state: SandboxState, book: PaymentBook) -> APIRouter:
 
     @router.post("/api/v1/payments/{paymentId}/refunds", operation_id="refundPayment", status_code=201)
     async def refund_payment(paymentId: str, request: Request) -> Any:
-        scope = f"gustaffo.refundPayment:{paymentId}"
         _check_idempotency_key(request)
-        replayed = await idempotency.replay(state.store, request, scope)
-        if replayed is not None:
-            return replayed
-        body = await _json_body(request) if await request.body() else {}
-        refund = _refund(state, book, paymentId, body)
-        return await idempotency.remember(state.store, request, scope, JSONResponse(refund, status_code=201))
+
+        async def refund() -> Response:
+            body = await _json_body(request) if await request.body() else {}
+            return JSONResponse(_refund(state, book, paymentId, body), status_code=201)
+
+        return await state.idempotency.once(request, f"gustaffo.refundPayment:{paymentId}", refund)
 
     return router
 

@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from paycert.sandbox import idempotency
 from paycert.sandbox.gateways.paylican import invoices, validation, webhooks
 from paycert.sandbox.gateways.paylican.auth import PREFIX, check_bearer
 from paycert.sandbox.gateways.paylican.errors import api_error
@@ -69,23 +68,23 @@ def build_api_router(state: SandboxState) -> APIRouter:
         denied = check_bearer(state, request)
         if denied is not None:
             return denied
-        replayed = await idempotency.replay(state.store, request, _IDEMPOTENCY_SCOPE)
-        if replayed is not None:
-            return replayed
-        now = state.clock.now()
-        try:
-            body = validation.parse_json_object(await request.body())
-        except validation.MalformedBodyError as exc:
-            return api_error(400, str(exc), path=path_of(request), now=now)
-        problems = validation.problems_of(body, check_amount=not state.faults.active("accept-bad-amount"))
-        if problems:
-            return api_error(400, problems[0], path=path_of(request), now=now, errors=problems)
-        invoice_id = invoices.new_invoice_id(state.store, body["type"], now)
-        invoices.open_invoice(state.store, body, invoice_id, now)
-        response = JSONResponse(
-            {_id_field(state): invoice_id, "merchantReference": body["merchantReference"]}
-        )
-        return await idempotency.remember(state.store, request, _IDEMPOTENCY_SCOPE, response)
+
+        async def create() -> Response:
+            now = state.clock.now()
+            try:
+                body = validation.parse_json_object(await request.body())
+            except validation.MalformedBodyError as exc:
+                return api_error(400, str(exc), path=path_of(request), now=now)
+            problems = validation.problems_of(body, check_amount=not state.faults.active("accept-bad-amount"))
+            if problems:
+                return api_error(400, problems[0], path=path_of(request), now=now, errors=problems)
+            invoice_id = invoices.new_invoice_id(state.store, body["type"], now)
+            invoices.open_invoice(state.store, body, invoice_id, now)
+            return JSONResponse(
+                {_id_field(state): invoice_id, "merchantReference": body["merchantReference"]}
+            )
+
+        return await state.idempotency.once(request, _IDEMPOTENCY_SCOPE, create)
 
     @router.get("/api/v1/payment/{invoice_id}", response_model=None)
     def get_payment(invoice_id: str, request: Request) -> Response:

@@ -7,12 +7,11 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Request, Response
 
-from paycert.sandbox import idempotency
 from paycert.sandbox.gateways.txservices import auth, charge, checksum, codes, validation
 from paycert.sandbox.gateways.txservices.codes import invalid, not_allowed
 from paycert.sandbox.gateways.txservices.credentials import SECURE_KEY
 from paycert.sandbox.gateways.txservices.http import Params, guarded, read_params, require, respond
-from paycert.sandbox.gateways.txservices.ledger import Doc, Ledger, remaining
+from paycert.sandbox.gateways.txservices.ledger import Change, Doc, Ledger, remaining
 from paycert.sandbox.gateways.txservices.payments import API, payment_type, url
 from paycert.sandbox.state import public_base
 
@@ -32,39 +31,66 @@ def _same_id(params: Params, payment_id: str) -> None:
         raise invalid("paymentId does not match the paymentId of the path")
 
 
-def capture(ledger: Ledger, doc: Doc, amount: Decimal) -> Doc:
-    if doc["kind"] != "payment" or doc["paymentType"] != "PA" or doc["status"] != "authsuccessful":
-        raise not_allowed("only a successful preauthorization (status authsuccessful) can be captured")
-    if amount > Decimal(doc["amount"]) and not ledger.state.faults.active("capture-over-auth"):
-        raise not_allowed(f"capture amount {amount:.2f} exceeds the authorized amount {doc['amount']}")
-    doc["capturedAmount"] = f"{amount:.2f}"
-    return ledger.finish(doc, "Y", "capturesuccess", codes.CAPTURED, "Captured")
+def _operate(ledger: Ledger, payment_id: str, change: Change) -> Doc:
+    """Check and change the stored payment in one atomic step: concurrent captures or refunds of one payment
+    each see the state the previous one left, so none can pass a check on an amount already taken."""
+    ledger.get(payment_id)  # 404 for an unknown payment
+    doc = ledger.transition(payment_id, change)
+    assert doc is not None  # payments are never deleted, and `change` applies or raises
+    return doc
 
 
-def refund(ledger: Ledger, doc: Doc, amount: Decimal) -> Doc:
+def capture(ledger: Ledger, payment_id: str, amount: Decimal) -> Doc:
+    over_allowed = ledger.state.faults.active("capture-over-auth")
+
+    def change(doc: Doc) -> bool:
+        if doc["kind"] != "payment" or doc["paymentType"] != "PA" or doc["status"] != "authsuccessful":
+            raise not_allowed("only a successful preauthorization (status authsuccessful) can be captured")
+        if amount > Decimal(doc["amount"]) and not over_allowed:
+            raise not_allowed(f"capture amount {amount:.2f} exceeds the authorized amount {doc['amount']}")
+        doc["capturedAmount"] = f"{amount:.2f}"
+        ledger.mark(doc, "Y", "capturesuccess", codes.CAPTURED, "Captured")
+        return True
+
+    return _operate(ledger, payment_id, change)
+
+
+def refund(ledger: Ledger, payment_id: str, amount: Decimal) -> Doc:
     unchecked = ledger.state.faults.active("double-refund")
-    if doc["kind"] != "payment" or doc["status"] not in CAPTURED_STATES | {"refunded"}:
-        raise not_allowed("only a captured payment (capturesuccess or settled) can be refunded")
-    if not unchecked:
-        if doc["refunds"] > 0:
-            raise not_allowed("this payment was already refunded; a transaction can be refunded only once")
-        if amount > remaining(doc):
-            raise not_allowed(
-                f"refund amount {amount:.2f} exceeds the captured amount {doc['capturedAmount']}"
-            )
-    refunded = Decimal(doc["refundedAmount"]) + amount
-    doc["refundedAmount"] = f"{refunded:.2f}"
-    doc["refunds"] += 1
-    status = "refunded" if refunded >= Decimal(doc["capturedAmount"]) else "partiallyrefunded"
-    return ledger.finish(doc, "Y", status, codes.REFUNDED, "Refunded")
+
+    def change(doc: Doc) -> bool:
+        if doc["kind"] != "payment" or doc["status"] not in CAPTURED_STATES | {"refunded"}:
+            raise not_allowed("only a captured payment (capturesuccess or settled) can be refunded")
+        if not unchecked:
+            if doc["refunds"] > 0:
+                raise not_allowed(
+                    "this payment was already refunded; a transaction can be refunded only once"
+                )
+            if amount > remaining(doc):
+                raise not_allowed(
+                    f"refund amount {amount:.2f} exceeds the captured amount {doc['capturedAmount']}"
+                )
+        refunded = Decimal(doc["refundedAmount"]) + amount
+        doc["refundedAmount"] = f"{refunded:.2f}"
+        doc["refunds"] += 1
+        status = "refunded" if refunded >= Decimal(doc["capturedAmount"]) else "partiallyrefunded"
+        ledger.mark(doc, "Y", status, codes.REFUNDED, "Refunded")
+        return True
+
+    return _operate(ledger, payment_id, change)
 
 
-def reverse(ledger: Ledger, doc: Doc, params: Params) -> Doc:
-    if params.get("amount") and params["amount"] != doc["amount"]:
-        raise invalid("a reversal is for the full authorized amount only; omit amount or send it unchanged")
+def _reversible(doc: Doc) -> None:
     if doc["kind"] != "payment" or doc["paymentType"] != "PA" or doc["status"] != "authsuccessful":
         raise not_allowed("only an authorized, not captured preauthorization can be reversed")
+
+
+def reverse(ledger: Ledger, payment_id: str, params: Params) -> Doc:
+    doc = ledger.get(payment_id)
+    if params.get("amount") and params["amount"] != doc["amount"]:
+        raise invalid("a reversal is for the full authorized amount only; omit amount or send it unchanged")
     if ledger.state.faults.active("void-ignored"):
+        _reversible(doc)
         # The fault: the answer of a reversal, but nothing is saved and no callback is sent: the
         # authorization stays open and capturable.
         return {
@@ -73,7 +99,13 @@ def reverse(ledger: Ledger, doc: Doc, params: Params) -> Doc:
             "status": "reversed",
             "result": {"code": codes.CANCELLED, "description": REVERSED},
         }
-    return ledger.finish(doc, "C", "reversed", codes.CANCELLED, REVERSED)
+
+    def change(d: Doc) -> bool:
+        _reversible(d)
+        ledger.mark(d, "C", "reversed", codes.CANCELLED, REVERSED)
+        return True
+
+    return _operate(ledger, payment_id, change)
 
 
 def _successful_initial(parent: Doc) -> bool:
@@ -140,37 +172,37 @@ def register(router: APIRouter, ledger: Ledger) -> None:
         async def handle() -> Response:
             auth.check(request, state)
             scope = f"txservices:payments:{payment_id}"
-            replayed = await idempotency.replay(state.store, request, scope)
-            if replayed is not None:
-                return replayed
-            params = await read_params(request)
-            require(params, "authentication.memberId", "authentication.checksum")
-            validation.merchant(params, terminal=False)
-            _same_id(params, payment_id)
-            member = params["authentication.memberId"]
-            if params.get("recurringType"):
-                if params["recurringType"] != "REPEATED":
-                    raise invalid("recurringType on /payments/{paymentId} must be REPEATED")
-                doc = repeat(ledger, payment_id, params)
-            else:
-                operation = params.get("paymentType", "")
-                if operation in ("CP", "RF"):
-                    require(params, "amount")
-                    validation.verify_checksum(
-                        params, checksum.with_amount(member, SECURE_KEY, payment_id, params["amount"])
-                    )
-                    amount = validation.amount(params["amount"], state.faults)
-                    doc = ledger.get(payment_id)
-                    doc = capture(ledger, doc, amount) if operation == "CP" else refund(ledger, doc, amount)
-                elif operation == "RV":
-                    validation.verify_checksum(
-                        params, checksum.without_amount(member, SECURE_KEY, payment_id)
-                    )
-                    doc = reverse(ledger, ledger.get(payment_id), params)
+
+            async def operate() -> Response:
+                params = await read_params(request)
+                require(params, "authentication.memberId", "authentication.checksum")
+                validation.merchant(params, terminal=False)
+                _same_id(params, payment_id)
+                member = params["authentication.memberId"]
+                if params.get("recurringType"):
+                    if params["recurringType"] != "REPEATED":
+                        raise invalid("recurringType on /payments/{paymentId} must be REPEATED")
+                    doc = repeat(ledger, payment_id, params)
                 else:
-                    raise invalid("paymentType must be CP (capture), RF (refund) or RV (reversal)")
-            response = respond(request, ledger.view(doc, public_base(request)))
-            return await idempotency.remember(state.store, request, scope, response)
+                    operation = params.get("paymentType", "")
+                    if operation in ("CP", "RF"):
+                        require(params, "amount")
+                        validation.verify_checksum(
+                            params, checksum.with_amount(member, SECURE_KEY, payment_id, params["amount"])
+                        )
+                        amount = validation.amount(params["amount"], state.faults)
+                        operate = capture if operation == "CP" else refund
+                        doc = operate(ledger, payment_id, amount)
+                    elif operation == "RV":
+                        validation.verify_checksum(
+                            params, checksum.without_amount(member, SECURE_KEY, payment_id)
+                        )
+                        doc = reverse(ledger, payment_id, params)
+                    else:
+                        raise invalid("paymentType must be CP (capture), RF (refund) or RV (reversal)")
+                return respond(request, ledger.view(doc, public_base(request)))
+
+            return await state.idempotency.once(request, scope, operate)
 
         return await guarded(request, ledger.now, handle)
 
