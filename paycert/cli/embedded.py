@@ -55,7 +55,13 @@ def start_embedded(faults: frozenset[str] = frozenset(), *, tls: bool = False) -
 def _merchant(server: SandboxServer) -> dict[str, Any]:
     """The sandbox's reference merchant, with the webhook secrets it verifies with (exported like credentials)."""
     base = f"{server.base_url}{MERCHANT_PREFIX}"
-    entry: dict[str, Any] = {"base_url": base, "control_url": f"{server.base_url}/_sandbox", "gateways": {}}
+    entry: dict[str, Any] = {
+        "base_url": base,
+        "control_url": f"{server.base_url}/_sandbox",
+        # Seed 004 §3.2: the reference merchant pushes each order's status to the browser (MER-PUSH).
+        "push_url": base.replace("http", "ws", 1) + "/ws/orders/{orderId}",
+        "gateways": {},
+    }
     for gid, secret in MERCHANT_WEBHOOK_SECRETS.items():
         variable = env_name("merchant", f"{gid}_webhook_secret")
         os.environ[variable] = secret  # a public sandbox value, for this process only

@@ -22,6 +22,17 @@ class GatewayTime:
     def controllable(self) -> bool:
         return self.control_url is not None
 
+    def now(self) -> float:
+        """The time the gateway (and a merchant that follows its test clock) goes by: the sandbox's clock
+        where there is a control API, this machine's otherwise."""
+        if self.control_url is None:
+            return time.time()
+        try:
+            response = httpx.get(f"{self.control_url}/clock", timeout=10, verify=self.verify)
+            return float(response.json()["now"])
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            raise PaycertError(f"cannot read the sandbox clock at {self.control_url}: {exc}") from None
+
     def pass_time(self, seconds: float) -> None:
         if seconds <= 0:
             return

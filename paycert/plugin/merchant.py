@@ -1,8 +1,14 @@
 """Fixtures for certifying the merchant's side: paycert plays the gateway against the merchant's webhook
-receiver and return URL, and reads the merchant's order-status endpoint (specs/merchant/openapi.yaml)."""
+receiver and return URL, and reads the merchant's order-status endpoint (specs/merchant/openapi.yaml).
+
+Every state check reads the order until the target's settle window ends (`merchant.settle_seconds` of the
+merchant's clock), so a merchant that acknowledges first and processes later is judged on its final state,
+and one that polls every minute of the test clock has had its minute."""
 
 from __future__ import annotations
 
+import json
+import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
@@ -11,6 +17,8 @@ from typing import Any
 
 import pytest
 from hypothesis.strategies import SearchStrategy
+from websockets.exceptions import WebSocketException
+from websockets.sync.client import ClientConnection, connect
 
 from paycert.core.errors import NotApplicable
 from paycert.core.evidence import Exchange
@@ -31,7 +39,10 @@ __all__ = ["MerchantHarness", "merchant"]
 
 DEFAULT_AMOUNT = Decimal("10.00")
 DEFAULT_CURRENCY = "EUR"
-ORDER_WAIT_SECONDS = 10.0
+# The settle window is walked in this many steps: the clock moves a step, the order is read again.
+WINDOW_STEPS = 5
+REAL_POLL_SECONDS = 0.5
+Check = Callable[[dict[str, Any]], bool]
 
 
 class MerchantHarness:
@@ -57,8 +68,13 @@ class MerchantHarness:
         self.webhook_schema = schema
         examples = schema.get("examples") or [{}]
         self.shape = EventShape(
-            examples[0], self.profile.webhooks, self.profile.raw.get("statuses", {}), self.profile.amounts
+            examples[0],
+            self.profile.webhooks,
+            self.profile.raw.get("statuses", {}),
+            self.profile.amounts,
+            schema,
         )
+        self.time = GatewayTime(target.control_url, verify=str(target.ca_file) if target.ca_file else True)
         self.scheme = str(self.profile.webhooks.get("signature", {}).get("scheme", "none"))
         self.timeout_seconds = float((self.profile.webhooks.get("retries") or {}).get("timeout_seconds", 10))
         self.sender = WebhookSender(
@@ -69,8 +85,9 @@ class MerchantHarness:
             verify=str(target.ca_file) if target.ca_file else True,
             timeout=max(self.timeout_seconds * 3, 10.0),
             record=self._record,
+            # A scheme with a signed timestamp is checked against the merchant's clock: the test clock.
+            now=(lambda: int(self.time.now())) if self.time.controllable else None,
         )
-        self.time = GatewayTime(target.control_url, verify=str(target.ca_file) if target.ca_file else True)
 
     def close(self) -> None:
         self.api.close()
@@ -93,7 +110,13 @@ class MerchantHarness:
             raise AssertionError(
                 f"the merchant's checkout answered HTTP {answer.status}: {answer.text[:200]}"
             )
-        return answer.body
+        order = answer.body
+        # What an attack then does to the order is only evidence if the order was untouched before it.
+        if order.get("status") != "PENDING" or order.get("fulfilments") != 0:
+            raise AssertionError(
+                f"a new order is {order.get('status')} with {order.get('fulfilments')} fulfilments, not PENDING"
+            )
+        return order
 
     def order(self, order_id: str) -> dict[str, Any]:
         answer = self.api.send(
@@ -103,14 +126,49 @@ class MerchantHarness:
             raise AssertionError(f"the merchant's order status answered HTTP {answer.status}")
         return answer.body
 
-    def wait_for_order(
-        self, order_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = ORDER_WAIT_SECONDS
-    ) -> dict[str, Any]:
-        """The order once `done` holds, or as it is when `timeout` runs out (polled, bounded)."""
-        deadline = time.monotonic() + timeout
+    def orders_for_payment(self, payment_id: str) -> list[dict[str, Any]]:
+        """Every order the merchant holds for a payment of this gateway (seed 004's check-payment-status)."""
+        answer = self.api.send(
+            "GET",
+            "/orders",
+            params={"gateway": self.client.id, "paymentId": payment_id},
+            operation_id="findOrders",
+            label="merchant: orders of a payment",
+        )
+        if answer.status != 200 or not isinstance(answer.body, dict):
+            raise AssertionError(f"the merchant's order search answered HTTP {answer.status}")
+        return list(answer.body.get("orders") or [])
+
+    def wait_for_order(self, order_id: str, done: Check) -> dict[str, Any]:
+        """The order once `done` holds, or as it is when the settle window ends."""
+        return self._walk_window(order_id, done, move_clock=True)
+
+    def settled(self, order_id: str, *, move_clock: bool = True) -> dict[str, Any]:
+        """The order when the settle window has passed: what the merchant finally made of what it was sent.
+
+        `move_clock=False` waits only the window's real part, for a check that must not let clock time pass
+        (an order that must still be pending one minute before it expires)."""
+        return self._walk_window(order_id, None, move_clock=move_clock)
+
+    def _walk_window(self, order_id: str, done: Check | None, *, move_clock: bool) -> dict[str, Any]:
+        window, real = self.target.settle_seconds, self.target.settle_real_seconds
         current = self.order(order_id)
-        while not done(current) and time.monotonic() < deadline:
-            time.sleep(0.2)
+        if done is not None and done(current):
+            return current
+        if self.time.controllable:
+            # The test clock is moved through the window in steps, a real pause after each, so a job on the
+            # test clock comes due and work queued in real time gets its seconds too.
+            for _ in range(WINDOW_STEPS):
+                if move_clock:
+                    self.time.pass_time(window / WINDOW_STEPS)
+                time.sleep(real / WINDOW_STEPS)
+                current = self.order(order_id)
+                if done is not None and done(current):
+                    break
+            return current
+        deadline = time.monotonic() + (window if move_clock else real)
+        while time.monotonic() < deadline and not (done is not None and done(current)):
+            time.sleep(REAL_POLL_SECONDS)
             current = self.order(order_id)
         return current
 
@@ -119,6 +177,23 @@ class MerchantHarness:
     @property
     def signs(self) -> bool:
         return self.scheme != "none"
+
+    @property
+    def registers_receiver(self) -> bool:
+        return self.endpoints.registers_receiver
+
+    def require_lost_webhook(self) -> None:
+        """Only a gateway paycert can keep from calling the merchant lets it stage a webhook that never comes."""
+        if self.profile.webhooks.get("delivery") == "per-payment":
+            raise NotApplicable(
+                f"{self.client.id} sends each payment's webhook to the URL the merchant gives with it, so paycert "
+                "cannot stage a webhook that never arrives"
+            )
+        if self.registers_receiver:
+            raise NotApplicable(
+                f"the merchant registers its own receiver at {self.client.id} (the target says so), so the "
+                "gateway's webhook reaches it: paycert cannot stage one that never arrives"
+            )
 
     def require_signed(self) -> None:
         if not self.signs:
@@ -151,6 +226,14 @@ class MerchantHarness:
             currency=str(order["currency"]) if currency is None else currency,
         )
 
+    def unknown_payment_id(self, like: str) -> str:
+        """A payment id of this gateway's shape (prefix, length, digits or not) that nobody created."""
+        head = "".join(c for c in like[: like.find("_") + 1]) if "_" in like else ""
+        rest = like[len(head) :]
+        if rest.isdigit():
+            return head + str(secrets.randbelow(9 * 10 ** (len(rest) - 1)) + 10 ** (len(rest) - 1))
+        return head + secrets.token_hex(max(len(rest) // 2, 8))[: max(len(rest), 8)]
+
     def webhook_documents(self) -> SearchStrategy[dict[str, Any]]:
         """Every webhook body this gateway's schema allows, as a hypothesis strategy."""
         if not self.webhook_schema:
@@ -158,17 +241,22 @@ class MerchantHarness:
         return webhook_documents(self.webhook_schema)
 
     def send(
-        self, body: Mapping[str, Any] | bytes, mode: Mode = "signed", *, msg_id: str | None = None
+        self,
+        body: Mapping[str, Any] | bytes,
+        mode: Mode = "signed",
+        *,
+        msg_id: str | None = None,
+        query: Mapping[str, str] | None = None,
     ) -> Sent:
         return self.sender.send(
-            body, mode, msg_id=msg_id, label=f"paycert as {self.client.id}: webhook ({mode})"
+            body, mode, msg_id=msg_id, query=query, label=f"paycert as {self.client.id}: webhook ({mode})"
         )
 
-    def _record(self, label: str, headers: Mapping[str, str], body: bytes, sent: Sent) -> None:
+    def _record(self, label: str, headers: Mapping[str, str], body: bytes, sent: Sent, to: str) -> None:
         r = self.run.redactor
         request_body = r.text(body.decode("utf-8", "replace"))
         safe_headers = r.headers(dict(headers))
-        url = r.url(self.sender.url)
+        url = r.url(to)
         self.run.recorder.log.add(
             Exchange(
                 method="POST",
@@ -207,6 +295,22 @@ class MerchantHarness:
             return_prefix=str(order.get("returnUrl") or self.endpoints.return_url),
         )
 
+    def paid(self, order: Mapping[str, Any]) -> dict[str, Any]:
+        """A completion about a payment really paid at the gateway: a merchant that reads the status back
+        (seed 000 §5) sees COMPLETED, as it would in production."""
+        self.pay(order)
+        return self.event(order)
+
+    # -- the merchant's push channel (seed 004 §3.2) -------------------------------------------------------
+
+    def watch(self, order: Mapping[str, Any]) -> OrderWatch:
+        if not self.target.push_url:
+            raise NotApplicable(
+                "the merchant declares no push channel (the target names no merchant.push_url)"
+            )
+        url = self.target.push_url.replace("{orderId}", str(order["orderId"]))
+        return OrderWatch(url, self.target.timeout_seconds)
+
     def _card_for_direct_gateway(self) -> dict[str, str] | None:
         # A direct gateway takes the card with the payment request, so the merchant's checkout must get one:
         # the challenge card keeps the payment pending behind a page the shopper is redirected to.
@@ -231,6 +335,33 @@ class MerchantHarness:
                 f"waiting {seconds / 60:.0f} real minutes is not done"
             )
         self.time.pass_time(seconds)
+
+
+class OrderWatch:
+    """A browser's WebSocket to the merchant: every status the merchant pushes for one order."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url = url
+        self.seen: list[str] = []
+        self._socket: ClientConnection = connect(url, open_timeout=timeout)
+
+    def __enter__(self) -> OrderWatch:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._socket.close()
+
+    def until(self, status: str, seconds: float) -> list[str]:
+        """The statuses pushed until `status` came or `seconds` ran out (the socket buffers what came early)."""
+        deadline = time.monotonic() + seconds
+        while status not in self.seen and (left := deadline - time.monotonic()) > 0:
+            try:
+                message = json.loads(self._socket.recv(timeout=left))
+            except (TimeoutError, WebSocketException, ValueError):
+                break
+            if isinstance(message, dict) and "status" in message:
+                self.seen.append(str(message["status"]))
+        return self.seen
 
 
 @pytest.fixture

@@ -36,6 +36,12 @@ FAULTS: dict[str, str] = {
     "merchant-no-poll": "the reference merchant never polls the gateway for payments pending too long",
     "merchant-regresses-state": "the reference merchant lets a late event overwrite a final order state",
     "merchant-ignores-amount": "the reference merchant fulfils without comparing amount and currency",
+    "merchant-no-expiry": "the reference merchant never cancels an unpaid order",
+    "merchant-slow-ack": "the reference merchant answers a webhook that fulfils an order only after 6 s",
+    "merchant-no-confirm": "the reference merchant trusts an unsigned gateway's webhook without reading it back",
+    "merchant-adopts-unknown-payment": "the reference merchant makes an order for a payment it never created",
+    "merchant-expiry-no-readback": "the reference merchant expires a pending order without asking the gateway",
+    "merchant-no-push": "the reference merchant's WebSocket never pushes a status change",
 }
 
 SLOW_WEBHOOK_DELAY_SECONDS = 15.0

@@ -72,6 +72,9 @@ class MerchantGateway:
     webhook_url: str
     return_url: str
     webhook_secret: str | None = field(default=None, repr=False)
+    # The merchant registers its own receiver at the gateway (seed 000 step 6), so the gateway's own webhook
+    # reaches it: paycert cannot stage a lost webhook, and signs with the secret the registration got.
+    registers_receiver: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,12 @@ class MerchantTarget:
     control_url: str | None = None
     ca_file: Path | None = None
     timeout_seconds: float = 10.0
+    # How long the merchant may take to reach its final state after a webhook, a return or a clock move:
+    # seconds of its clock (the test clock where control_url gives one), walked in settle_real_seconds.
+    settle_seconds: float = 65.0
+    settle_real_seconds: float = 1.0
+    push_url: str | None = None  # its WebSocket of order updates, `{orderId}` in it (seed 004 §3.2)
+    push_seconds: float = 5.0
 
     def for_gateway(self, gateway_id: str) -> MerchantGateway:
         return self.gateways.get(gateway_id) or MerchantGateway(
@@ -237,6 +246,7 @@ def _merchant(raw: Any, base_dir: Path, where: str, env: Mapping[str, str]) -> M
             webhook_url=str(entry.get("webhook_url") or f"{base}/webhooks/{gid}"),
             return_url=str(entry.get("return_url") or f"{base}/return/{gid}"),
             webhook_secret=secret,
+            registers_receiver=bool(entry.get("registers_receiver", False)),
         )
     ca = raw.get("ca_file")
     return MerchantTarget(
@@ -245,4 +255,8 @@ def _merchant(raw: Any, base_dir: Path, where: str, env: Mapping[str, str]) -> M
         control_url=raw.get("control_url"),
         ca_file=(base_dir / ca) if ca else None,
         timeout_seconds=float(raw.get("timeout_seconds", 10)),
+        settle_seconds=float(raw.get("settle_seconds", 65)),
+        settle_real_seconds=float(raw.get("settle_real_seconds", 1)),
+        push_url=raw.get("push_url"),
+        push_seconds=float(raw.get("push_seconds", 5)),
     )

@@ -1,9 +1,11 @@
 """A sender that plays the gateway against a merchant's webhook receiver.
 
 It builds a webhook body the gateway's way (its JSON Schema's example, with the fields the profile's
-pointers name set to a real payment) and sends it signed with the gateway's scheme, unsigned, tampered after
-signing, signed with a wrong secret, twice, or several copies at once. Every send is recorded as redacted
-evidence when a recorder is given.
+pointers name set to a real payment) and sends it signed with the gateway's scheme, or in one of the ways an
+attacker would: unsigned, tampered after signing, signed with a wrong secret, a well-shaped garbage, empty or
+truncated signature, the signature in a header the scheme does not read, replayed with an old timestamp, with
+query parameters added to the receiver's URL, or with the fields the signature does not cover changed. Also
+twice, or several copies at once. Every send is recorded as redacted evidence when a recorder is given.
 """
 
 from __future__ import annotations
@@ -17,16 +19,43 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 import httpx
 
-from paycert.webhooks.signatures import get_scheme
+from paycert.webhooks.signatures import TOLERANCE_SECONDS, SignatureScheme, get_scheme
 
-Mode = Literal["signed", "unsigned", "tampered", "wrong-secret", "garbage-signature"]
-MODES: tuple[Mode, ...] = ("signed", "unsigned", "tampered", "wrong-secret", "garbage-signature")
+Mode = Literal[
+    "signed",
+    "unsigned",
+    "tampered",
+    "wrong-secret",
+    "garbage-signature",
+    "empty-signature",
+    "truncated-signature",
+    "wrong-header",
+    "replayed",
+]
+MODES: tuple[Mode, ...] = (
+    "signed",
+    "unsigned",
+    "tampered",
+    "wrong-secret",
+    "garbage-signature",
+    "empty-signature",
+    "truncated-signature",
+    "wrong-header",
+)
+# Every way of not being validly signed that applies to any scheme ("replayed" needs a signed timestamp).
+BAD_MODES: tuple[Mode, ...] = tuple(m for m in MODES if m != "signed")
+# A replay: signed correctly, but this long before now (well past the schemes' tolerance).
+REPLAY_AGE_SECONDS = TOLERANCE_SECONDS + 15 * 60
+# Where a misplaced signature goes: a header no scheme reads.
+WRONG_HEADER = "X-Webhook-Signature"
+BODY_SIGNATURE_FIELD = "checksum"
 MAX_CONCURRENT = 16
 
-Record = Callable[[str, Mapping[str, str], bytes, "Sent"], None]
+Record = Callable[[str, Mapping[str, str], bytes, "Sent", str], None]  # label, headers, body, answer, URL
 
 
 @dataclass(frozen=True)
@@ -94,6 +123,7 @@ class EventShape:
     webhooks: Mapping[str, Any]
     statuses: Mapping[str, str]  # vendor status -> canonical state
     amounts: Mapping[str, Any]
+    schema: Mapping[str, Any] | None = None  # the webhook's JSON Schema, for the enums of other status fields
 
     def vendor_status(self, canonical: str) -> str:
         for vendor, state in self.statuses.items():
@@ -130,6 +160,7 @@ class EventShape:
                 else self.vendor_status(state)
             )
             set_pointer(document, hooks["status"], status)
+            self._other_statuses(document, str(hooks["status"]), state)
         set_pointer(document, hooks["payment_id"], self._typed(hooks["payment_id"], payment_id))
         if hooks.get("amount"):
             set_pointer(document, hooks["amount"], format_amount(amount, self.amounts))
@@ -141,11 +172,39 @@ class EventShape:
         document.pop("checksum", None)  # a body-borne signature is the scheme's to add
         return document
 
+    def _other_statuses(self, document: dict[str, Any], pointer: str, state: str) -> None:
+        """Every other field beside the status that holds a status (txservices' signed short
+        `transactionStatus` next to its unsigned long `status`) says `state` too, in its own vocabulary (its
+        schema's enum): an event then means one thing, whichever field a receiver reads."""
+        parent_pointer = pointer.rsplit("/", 1)[0]
+        parent = get_pointer(document, parent_pointer) if parent_pointer else document
+        properties = _properties_at(self.schema or {}, parent_pointer)
+        if not isinstance(parent, dict):
+            return
+        for name, value in list(parent.items()):
+            if (
+                f"{parent_pointer}/{name}" == pointer
+                or not isinstance(value, str)
+                or value not in self.statuses
+            ):
+                continue
+            choices = (properties.get(name) or {}).get("enum") or []
+            meaning = [c for c in choices if self.statuses.get(str(c)) == state]
+            if meaning:
+                parent[name] = meaning[0]
+
     def _typed(self, pointer: str, value: str) -> Any:
         # Paylican's webhook id is an integer: keep the example's type where the value allows it.
         if isinstance(get_pointer(self.example, pointer), int) and value.isdigit():
             return int(value)
         return value
+
+
+def _properties_at(schema: Mapping[str, Any], pointer: str) -> Mapping[str, Any]:
+    node: Mapping[str, Any] = schema
+    for part in _parts(pointer):
+        node = (node.get("properties") or {}).get(part) or {}
+    return node.get("properties") or {}
 
 
 def _event_id() -> str:
@@ -164,6 +223,35 @@ def tamper(body: bytes, pointer: str | None) -> bytes:
     raised = f"{Decimal(value) * 100:.2f}" if isinstance(value, str) else (value * 100 if value else 1000)
     set_pointer(document, pointer or "", raised)
     return json.dumps(document, separators=(",", ":")).encode()
+
+
+def unsigned_changes(
+    scheme: SignatureScheme, wanted: Mapping[str, Any], actual: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The top-level fields of `wanted` that differ from `actual` and that the scheme does not sign: what
+    an attacker holding a signed `actual` can make it say without breaking its signature.
+
+    A scheme that signs the whole body leaves nothing; one that signs nothing leaves every difference.
+    """
+    signed = scheme.signed_fields
+    if signed is None:
+        return {}
+    return {
+        name: value
+        for name, value in wanted.items()
+        if name not in signed and name != BODY_SIGNATURE_FIELD and actual.get(name) != value
+    }
+
+
+def _with_field(body: bytes, name: str, change: Callable[[str], str]) -> bytes:
+    document = json.loads(body)
+    document[name] = change(str(document.get(name, "")))
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def _shortened(value: str) -> str:
+    # The signature is the value's tail in every scheme (hex, "t=..,v1=<hex>", "v1,<base64>"): cut a quarter.
+    return value[: len(value) - max(len(value) // 4, 1)]
 
 
 class WebhookSender:
@@ -214,29 +302,55 @@ class WebhookSender:
         if self.secret is None:
             raise ValueError("this sender has no webhook secret to sign with")
         secret = self.secret if mode != "wrong-secret" else (wrong_secret or "not-" + secrets.token_hex(12))
-        signed = self.scheme.sign(secret, raw, msg_id=msg_id, timestamp=self._now())
+        now = self._now() - (REPLAY_AGE_SECONDS if mode == "replayed" else 0)
+        signed = self.scheme.sign(secret, raw, msg_id=msg_id, timestamp=now)
         body, extra = signed.body, dict(signed.headers)
         if mode == "tampered":
             body = tamper(body, self.tamper_pointer)
-        if mode == "garbage-signature":
-            # The right shape, the wrong value: zeros in each signature header, or in a body-borne checksum.
-            extra = {name: "0" * len(value) for name, value in extra.items()}
-            document2 = json.loads(body) if not extra else None
-            if isinstance(document2, dict) and "checksum" in document2:
-                document2["checksum"] = "0" * len(str(document2["checksum"]))
-                body = json.dumps(document2, separators=(",", ":")).encode()
+        spoil = {
+            "garbage-signature": lambda value: "0" * len(value),  # the right shape, the wrong value
+            "empty-signature": lambda value: "",
+            "truncated-signature": _shortened,
+        }.get(mode)
+        header = self.scheme.signature_header
+        if spoil is not None and header is not None:
+            extra[header] = spoil(extra[header])
+        elif spoil is not None:
+            body = _with_field(body, BODY_SIGNATURE_FIELD, spoil)
+        if mode == "wrong-header":
+            # A valid signature where the scheme does not look for it: a receiver must not find it anyway.
+            if header is not None:
+                extra[WRONG_HEADER] = extra.pop(header)
+            else:
+                carried = json.loads(body)
+                extra[WRONG_HEADER] = str(carried.pop(BODY_SIGNATURE_FIELD))
+                body = json.dumps(carried, separators=(",", ":")).encode()
         return body, {**headers, **extra}
 
-    def deliver(self, body: bytes, headers: Mapping[str, str], label: str = "") -> Sent:
+    def deliver(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        label: str = "",
+        *,
+        query: Mapping[str, str] | None = None,
+    ) -> Sent:
+        url = self.url_with(query)
         started = time.perf_counter()
         try:
-            response = self._client.post(self.url, content=body, headers=dict(headers))
+            response = self._client.post(url, content=body, headers=dict(headers))
             sent = Sent(response.status_code, response.text[:2000], time.perf_counter() - started)
         except httpx.HTTPError as exc:
             sent = Sent(None, "", time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
         if self._record is not None:
-            self._record(label, headers, body, sent)
+            self._record(label, headers, body, sent, url)
         return sent
+
+    def url_with(self, query: Mapping[str, str] | None) -> str:
+        """The receiver's URL, with `query` added to whatever query it already has."""
+        if not query:
+            return self.url
+        return f"{self.url}{'&' if '?' in self.url else '?'}{urlencode(dict(query))}"
 
     def send(
         self,
@@ -245,9 +359,10 @@ class WebhookSender:
         *,
         msg_id: str | None = None,
         label: str = "",
+        query: Mapping[str, str] | None = None,
     ) -> Sent:
         body, headers = self.render(document, mode, msg_id=msg_id)
-        return self.deliver(body, headers, label or f"webhook ({mode})")
+        return self.deliver(body, headers, label or f"webhook ({mode})", query=query)
 
     def send_concurrently(self, document: Mapping[str, Any], copies: int, *, label: str = "") -> list[Sent]:
         """The same signed delivery `copies` times at once (a gateway retrying while the first is in flight)."""

@@ -63,6 +63,12 @@ class Verification:
 
 class SignatureScheme(Protocol):
     name: str
+    # What the signature covers, so a sender knows what it may change without breaking it: the header that
+    # carries it (None when it travels in the body), the body fields it covers (None: the whole raw body),
+    # and whether a timestamp is signed with it (only then can a receiver tell a replay from a retry).
+    signature_header: str | None
+    signed_fields: tuple[str, ...] | None
+    timestamped: bool
 
     def sign(
         self, secret: str, body: bytes, *, msg_id: str | None = None, timestamp: int | None = None
@@ -110,6 +116,9 @@ class Sha256SecretBody:
 
     name = "sha256-secret-body"
     header = "X-Signature"
+    signature_header: str | None = header
+    signed_fields: tuple[str, ...] | None = None
+    timestamped = False
     finding: str | None = WEAKNESS
 
     @staticmethod
@@ -135,6 +144,9 @@ class HmacSha256Hex:
 
     name = "hmac-sha256-hex"
     header = "X-Signature"
+    signature_header: str | None = header
+    signed_fields: tuple[str, ...] | None = None
+    timestamped = False
     finding: str | None = None
 
     def sign(
@@ -159,6 +171,9 @@ class Md5CallbackChecksum:
 
     name = "md5-callback-checksum"
     fields = ("paymentId", "merchantTransactionId", "amount", "transactionStatus")
+    signature_header: str | None = None  # the body's own `checksum` field
+    signed_fields: tuple[str, ...] | None = fields
+    timestamped = False
     finding: str | None = MD5_CHECKSUM_WEAKNESS
 
     @staticmethod
@@ -213,6 +228,9 @@ class StripeSignature:
 
     name = "stripe"
     header = "Stripe-Signature"
+    signature_header: str | None = header
+    signed_fields: tuple[str, ...] | None = None
+    timestamped = True
     finding: str | None = None
 
     @staticmethod
@@ -259,6 +277,9 @@ class StandardWebhooks:
 
     name = "standard-webhooks"
     prefix = "whsec_"
+    signature_header: str | None = "webhook-signature"
+    signed_fields: tuple[str, ...] | None = None
+    timestamped = True
     finding: str | None = None
 
     def _key(self, secret: str) -> bytes:
@@ -310,6 +331,9 @@ class Unsigned:
     """A gateway that does not sign its webhooks (paylican): nothing to add, nothing to check."""
 
     name = "none"
+    signature_header: str | None = None
+    signed_fields: tuple[str, ...] | None = ()  # nothing is signed: every field is the sender's to change
+    timestamped = False
     finding: str | None = None
 
     def sign(

@@ -245,10 +245,14 @@ class TxServices:
             },
             headers={"authtoken": token, "Accept": "application/json"},
         )
-        return self.webhook(_check(answer, "txservices getPayment"))
+        return self._reading(_check(answer, "txservices getPayment"), "status")
 
     def webhook(self, body: dict[str, Any]) -> Reading:
-        vendor = body.get("status")
+        # The checksum covers transactionStatus, not the long `status` beside it: only the signed one counts.
+        return self._reading(body, "transactionStatus")
+
+    def _reading(self, body: dict[str, Any], status_field: str) -> Reading:
+        vendor = body.get(status_field)
         return Reading(
             payment_id=str(body["paymentId"]) if body.get("paymentId") is not None else None,
             status=self.statuses.get(str(vendor)),

@@ -54,6 +54,13 @@ class OrderBook:
         link = self._state.store.get(PAYMENT_KIND, f"{gateway}:{payment_id}")
         return self.get(str(link["orderId"])) if link else None
 
+    def for_payment(self, gateway: str, payment_id: str) -> list[Order]:
+        return [
+            o
+            for o in self._state.store.all(ORDER_KIND)
+            if o["gateway"] == gateway and o["paymentId"] == payment_id
+        ]
+
     def pending(self) -> list[Order]:
         return [o for o in self._state.store.all(ORDER_KIND) if o["status"] == PENDING]
 
@@ -119,7 +126,7 @@ class OrderBook:
                 entry["note"] = (note + "; " if note else "") + "order fulfilled"
             order["history"].append(entry)
             saved = self._state.store.put(ORDER_KIND, order_id, order)
-        if status != before:
+        if status != before and not self._state.faults.active("merchant-no-push"):
             self._publish(saved)
         return saved
 

@@ -84,6 +84,14 @@ def build_router(merchant: Merchant) -> APIRouter:
             return _error(502, "gateway_refused", str(exc))
         return JSONResponse(view(order), status_code=201)
 
+    @router.get("/orders", operation_id="findOrders")
+    async def find_orders(request: Request, gateway: str = "", paymentId: str = "") -> JSONResponse:
+        # Seed 004's check-payment-status by transaction id: which orders the merchant holds for a payment.
+        merchant.remember(public_base(request))
+        if not gateway or not paymentId:
+            return _error(400, "invalid_request", "gateway and paymentId are required")
+        return JSONResponse({"orders": [view(o) for o in merchant.book.for_payment(gateway, paymentId)]})
+
     @router.get("/orders/{orderId}", operation_id="getOrder")
     async def get_order(orderId: str, request: Request) -> JSONResponse:
         merchant.remember(public_base(request))

@@ -37,6 +37,8 @@ PREFIX = "/merchant"
 # Seed 004 §2: payments still pending after 15 minutes are checked with the gateway, once a minute.
 POLL_AFTER_SECONDS = 15 * 60
 POLL_EVERY_SECONDS = 60
+# The fault merchant-slow-ack answers a completion this late: past every built-in gateway's 5 s timeout.
+SLOW_ACK_SECONDS = 6.0
 _CONFIG_KIND = "merchant.config"
 
 
@@ -101,13 +103,23 @@ class Merchant:
         if not notice.payment_id:
             raise Rejected("the notification names no payment")
         order = self.book.by_payment(gateway, notice.payment_id)
+        if order is None and self.state.faults.active("merchant-adopts-unknown-payment"):
+            order = self._adopt(gateway, notice)
         if order is None:
             return {"received": True, "note": "not a payment of this merchant"}
-        if adapter.scheme == "none":
+        if adapter.scheme == "none" and not self.state.faults.active("merchant-no-confirm"):
             # Nobody signed it: the status API, not the body, says what happened (FACTS.md, paylican).
             notice = await self._read(adapter, notice.payment_id)
-        self._settle(order, notice, "webhook")
+        settled = self._settle(order, notice, "webhook")
+        if self.state.faults.active("merchant-slow-ack") and settled["fulfilments"] > order["fulfilments"]:
+            # The fault: the receiver does its slow work (mail, ERP) before answering, past the timeout.
+            await asyncio.sleep(SLOW_ACK_SECONDS)
         return {"received": True}
+
+    def _adopt(self, gateway: str, notice: Reading) -> Order:
+        """The fault merchant-adopts-unknown-payment: an order made up for a payment it never created."""
+        order = self.book.open(gateway, notice.amount or Decimal("0"), notice.currency or "EUR")
+        return self.book.attach_payment(order["orderId"], str(notice.payment_id), None, "")
 
     def _verify(self, adapter: Adapter, body: bytes, headers: Mapping[str, str]) -> None:
         if adapter.scheme == "none" or self.state.faults.active("merchant-no-verify"):
@@ -201,9 +213,11 @@ class Merchant:
             except (GatewayRefused, httpx.HTTPError) as exc:
                 log.warning("polling order %s failed: %s", order_id, exc)
                 reading = None
+            if expired and self.state.faults.active("merchant-expiry-no-readback"):
+                reading = None  # the fault: expiry goes by the order's age alone, not by the payment
             if reading is not None and reading.status not in (None, PENDING):
                 order = self._settle(order, reading, "status polling")
-            if expired and order["status"] == PENDING:
+            if expired and order["status"] == PENDING and not self.state.faults.active("merchant-no-expiry"):
                 # Paid orders were settled just above: only a payment still unpaid is cancelled.
                 self.book.apply(order_id, CANCELLED, "expiry", "unpaid 30 minutes after checkout")
         finally:
