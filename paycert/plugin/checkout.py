@@ -7,6 +7,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -49,14 +50,16 @@ class Checkout:
         shopper: ShopperDriver,
         sink: WebhookSink,
         webhook_url: str,
-        run_dir_for_screenshots: Any = None,
+        run_dir: Path | None = None,
     ) -> None:
         self.client = client
         self.shopper = shopper
         self.sink = sink
         self.webhook_url = webhook_url
         self.profile = client.profile
-        self._screens_root = run_dir_for_screenshots
+        # Screenshots are evidence of the run folder: named relative to it, so the report finds them wherever
+        # --report-dir is (relative or absolute) and whatever the current directory.
+        self._run_dir = run_dir
 
     # -- cards ----------------------------------------------------------------------------------------------
 
@@ -238,13 +241,21 @@ class Checkout:
         )
         return self._finish(payment, card_name, outcome)
 
+    def _in_run_dir(self, shot: Path | str) -> str:
+        path = Path(shot).resolve()
+        if self._run_dir is not None and path.is_relative_to(self._run_dir.resolve()):
+            return str(path.relative_to(self._run_dir.resolve()))
+        return str(shot)
+
     def _finish(
         self, payment: Payment, card_name: str | None, outcome: ShopperOutcome | None
     ) -> CheckoutResult:
         result = CheckoutResult(payment, card_name, outcome, finished_at=time.time())
         if outcome is not None:
             for shot in outcome.screenshots:
-                self.client.recorder.log.add(Attachment(str(shot), "image/png", "shopper screenshot"))
+                self.client.recorder.log.add(
+                    Attachment(self._in_run_dir(shot), "image/png", "shopper screenshot")
+                )
             status_param = self.profile.return_url.get("status")
             if outcome.landed and status_param:
                 returned = outcome.return_query.get(status_param)

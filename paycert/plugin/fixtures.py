@@ -64,7 +64,13 @@ def checkout(paycert_run: RunState, gateway: GatewayClient, sink: WebhookSink) -
             f"{NOT_EVALUATED_PREFIX}{gateway.id} is live and this scenario moves money; "
             "run with --allow-live-writes (amounts capped, everything refunded or voided)"
         )
-    return Checkout(gateway, paycert_run.shopper_driver(), sink, gateway.context_extra["webhook_url"])
+    return Checkout(
+        gateway,
+        paycert_run.shopper_driver(),
+        sink,
+        gateway.context_extra["webhook_url"],
+        run_dir=paycert_run.run_dir,
+    )
 
 
 @pytest.fixture
@@ -131,4 +137,3 @@ def _still_pointed_at_sink(client: GatewayClient) -> bool:
         return True
     listed = client.call("list_webhooks", label="paycert's registration still there?")
     return listed.ok and str(ours) in json.dumps(listed.body)
-
