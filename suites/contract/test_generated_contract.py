@@ -10,8 +10,10 @@ from __future__ import annotations
 import pytest
 
 from paycert.core.results import Outcome
+from paycert.gateways.write_guard import WriteGuard
 from paycert.plugin.contract_checks import GENERATED_CRITERIA
 from paycert.plugin.contract_engine import ContractBudget, ContractSettings, operation_labels, run_contract
+from paycert.plugin.contract_guard import guarding
 from paycert.plugin.contract_results import Exclusion, record_contract
 from paycert.plugin.outcomes import NOT_EVALUATED_PREFIX
 from paycert.plugin.session import RunState
@@ -46,17 +48,29 @@ def test_generated_contract(
         request_timeout=target.timeout_seconds,
         tls_verify=str(target.ca_file) if target.ca_file else True,
     )
-    run = run_contract(
-        target.spec.document,
-        target.base_url,
-        headers,
-        settings,
-        deadline=contract_budget.share(gateway_id, list(paycert_run.target.gateways)),
-        never=never,
-        credentials=target.credentials,  # what the spec's OAuth2 flows get a token with
-        only=target.contract_filter,
-        location=target.spec.location,
+    # The live write guard on every request schemathesis sends; payments it creates are undone with the rest.
+    client = paycert_run.client(gateway_id) if target.profile is not None else None
+    guard = (
+        client.guard
+        if client is not None
+        else WriteGuard.for_target(
+            target,
+            allow_writes=paycert_run.allow_live_writes,
+            run_max_amount=paycert_run.target.live_max_amount,
+        )
     )
+    with guarding(target.base_url, guard, client):
+        run = run_contract(
+            target.spec.document,
+            target.base_url,
+            headers,
+            settings,
+            deadline=contract_budget.share(gateway_id, list(paycert_run.target.gateways)),
+            never=never,
+            credentials=target.credentials,  # what the spec's OAuth2 flows get a token with
+            only=target.contract_filter,
+            location=target.spec.location,
+        )
     skipped: dict[str, str] = {}
     if read_only:
         writes = [op for op in operation_labels(target.spec.document) if not op.startswith("GET ")]
