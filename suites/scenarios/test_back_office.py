@@ -10,8 +10,8 @@ from paycert.core import PaymentState
 from paycert.gateways.client import ApiResult
 from paycert.plugin.checkout import Checkout
 
-AMOUNT = "20.00"
-MORE = "20.01"
+AMOUNT = Decimal("20.00")
+STEP = Decimal("0.01")  # how far the over-refund and over-capture probes exceed what was taken
 
 
 def refused(result: ApiResult) -> bool:
@@ -21,34 +21,38 @@ def refused(result: ApiResult) -> bool:
 @pytest.mark.criterion("OPS-REFUND")
 def test_a_refund_is_limited_to_the_captured_amount_and_made_once(checkout: Checkout) -> None:
     checkout.client.require("refund")
-    paid = checkout.pay("COMPLETED", amount=AMOUNT)
+    # On a live target the probe above the payment must still be within the cap, or it would be capped to
+    # the payment's own amount and a correct gateway would be blamed for accepting it.
+    amount = checkout.client.below_cap(AMOUNT, STEP)
+    paid = checkout.pay("COMPLETED", amount=amount)
     assert checkout.status(paid.payment) is PaymentState.COMPLETED, "the payment to refund did not complete"
 
-    too_much = checkout.client.follow_up("refund", paid.payment, MORE)
+    too_much = checkout.client.follow_up("refund", paid.payment, amount + STEP)
     assert refused(too_much), f"a refund above the captured amount was accepted (HTTP {too_much.status})"
-    full = checkout.client.follow_up("refund", paid.payment, AMOUNT)
+    full = checkout.client.follow_up("refund", paid.payment, amount)
     assert full.ok, f"a full refund was refused (HTTP {full.status})"
     assert checkout.status(paid.payment) is PaymentState.REFUNDED, (
         f"after a full refund: {paid.payment.vendor_status!r} ({paid.payment.state}, "
         f"refunded {paid.payment.refunded})"
     )
     if checkout.client.reads("get_payment", "refunded_amount"):
-        assert paid.payment.refunded == Decimal(AMOUNT), (
-            f"after a full refund of {AMOUNT} the status API says {paid.payment.refunded} was refunded"
+        assert paid.payment.refunded == amount, (
+            f"after a full refund of {amount} the status API says {paid.payment.refunded} was refunded"
         )
-    twice = checkout.client.follow_up("refund", paid.payment, AMOUNT)
+    twice = checkout.client.follow_up("refund", paid.payment, amount)
     assert refused(twice), f"the same payment was refunded twice (HTTP {twice.status})"
 
 
 @pytest.mark.criterion("OPS-CAPTURE")
 def test_an_authorization_is_captured_up_to_the_authorized_amount(checkout: Checkout) -> None:
     checkout.client.require("capture")
-    held = checkout.card_operation("authorize", amount=AMOUNT)
+    amount = checkout.client.below_cap(AMOUNT, STEP)  # the probe above it stays within a live cap
+    held = checkout.card_operation("authorize", amount=amount)
     assert checkout.status(held) is PaymentState.AUTHORIZED, f"the preauthorization is {held.vendor_status!r}"
 
-    too_much = checkout.client.follow_up("capture", held, MORE)
+    too_much = checkout.client.follow_up("capture", held, amount + STEP)
     assert refused(too_much), f"a capture above the authorized amount was accepted (HTTP {too_much.status})"
-    captured = checkout.client.follow_up("capture", held, AMOUNT)
+    captured = checkout.client.follow_up("capture", held, amount)
     assert captured.ok, f"capturing the authorized amount was refused (HTTP {captured.status})"
     assert checkout.status(held) is PaymentState.COMPLETED, f"after the capture: {held.vendor_status!r}"
 
