@@ -16,6 +16,7 @@ from paycert.cli.embedded import start_embedded, stop_embedded
 from paycert.cli.progress import ProgressLines, summary_table, verdict_line
 from paycert.core.criteria import Catalogue
 from paycert.core.errors import PaycertError
+from paycert.gateways.write_plan import plan_writes, render
 from paycert.report import (
     RunInfo,
     Selection,
@@ -84,6 +85,9 @@ def run(
         ),
     ] = 1800.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show pytest's own output too.")] = False,
+    plan: Annotated[
+        bool, typer.Option("--plan", help="Print every kind of write the run would make, send nothing.")
+    ] = False,
 ) -> None:
     """Certify a payment integration: run the suites, write reports/<run>/readiness.{html,json}, exit 0 on GO."""
     run_id = new_run_id()
@@ -110,7 +114,15 @@ def run(
             console.print(f"embedded sandbox on {server.base_url}", highlight=False)
         loaded = load_target(target)
         if gateway:
-            loaded.only(list(gateway))
+            loaded = loaded.only(list(gateway))
+        if plan:
+            stop_embedded(server)
+            writes_allowed = allow_live_writes or loaded.allow_live_writes
+            for line in render(
+                plan_writes(loaded, allow_writes=writes_allowed), loaded, allow_writes=writes_allowed
+            ):
+                console.print(line, highlight=False, markup=False)
+            raise typer.Exit(EXIT_GO)
     except (PaycertError, UnknownFaultError) as exc:  # a --sandbox-fault typo is a ValueError of the sandbox
         stop_embedded(server)
         return _cannot_run(str(exc), run_id, started, report_dir, selection, target)
