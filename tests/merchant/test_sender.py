@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paycert.webhooks.sender import MODES, EventShape, WebhookSender, format_amount, get_pointer, set_pointer
+from paycert.webhooks.sender import (
+    MODES,
+    EventShape,
+    WebhookSender,
+    format_amount,
+    get_pointer,
+    set_pointer,
+    unsigned_changes,
+)
 from paycert.webhooks.signatures import get_scheme
 from paycert.webhooks.sink import WebhookSink
 from tests.merchant.support import shape
@@ -69,3 +77,35 @@ def test_concurrent_copies_all_arrive_identical() -> None:
     assert all(s.ok for s in sent)
     assert len({(d.body, d.headers.get("x-signature")) for d in arrived}) == 1
     assert json.loads(arrived[0].body) == {"id": "evt_1"}
+
+
+@pytest.mark.parametrize("scheme", ["stripe", "standard-webhooks"])
+def test_a_replay_is_validly_signed_but_outside_the_tolerance(scheme: str) -> None:
+    secret = "whsec_" + "MDEyMzQ1Njc4OWFiY2RlZg=="
+    sender = WebhookSender("http://127.0.0.1:9/x", scheme, secret, now=lambda: 1_700_000_000)
+    body, headers = sender.render({"id": "evt_1"}, "replayed")
+    assert (
+        get_scheme(scheme).verify(secret, body, headers, now=1_700_000_000).reason
+        == "timestamp outside tolerance"
+    )
+    assert get_scheme(scheme).timestamped
+
+
+def test_a_late_txservices_failure_says_failed_in_its_signed_status_too() -> None:
+    body = shape("txservices").body(payment_id="1", state="FAILED", amount=Decimal("1.00"), currency="EUR")
+    assert (body["status"], body["transactionStatus"]) == ("authfailed", "N")
+
+
+def test_the_fields_a_checksum_does_not_cover_are_what_can_change_under_it() -> None:
+    event_shape = shape("txservices")
+    failed = event_shape.body(payment_id="1", state="FAILED", amount=Decimal("1.00"), currency="EUR")
+    paid = event_shape.body(payment_id="1", state="COMPLETED", amount=Decimal("1.00"), currency="EUR")
+    changes = unsigned_changes(get_scheme("md5-callback-checksum"), paid, failed)
+    assert changes["status"] == "capturesuccess"
+    assert "transactionStatus" not in changes
+    assert unsigned_changes(get_scheme("sha256-secret-body"), paid, failed) == {}
+
+
+def test_a_query_is_added_to_the_receivers_url() -> None:
+    sender = WebhookSender("http://127.0.0.1:9/hook?x=1", "none", None)
+    assert sender.url_with({"status": "COMPLETED"}) == "http://127.0.0.1:9/hook?x=1&status=COMPLETED"
