@@ -23,7 +23,9 @@ CHALLENGE_CARD = {
 def shape(gateway: str) -> EventShape:
     profile = load_profile(gateway)
     schema = profile.json_schema("webhook") or {}
-    return EventShape(schema["examples"][0], profile.webhooks, profile.raw["statuses"], profile.amounts, schema)
+    return EventShape(
+        schema["examples"][0], profile.webhooks, profile.raw["statuses"], profile.amounts, schema
+    )
 
 
 def sender(base_url: str, gateway: str) -> WebhookSender:
