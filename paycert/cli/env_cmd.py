@@ -15,7 +15,9 @@ EXIT_HARNESS_ERROR = 2
 
 def env(
     url: Annotated[str, typer.Option(help="The running sandbox's base URL.")] = "http://127.0.0.1:8000",
-    ca_file: Annotated[str | None, typer.Option(help="CA certificate of a sandbox started with --tls.")] = None,
+    ca_file: Annotated[
+        str | None, typer.Option(help="CA certificate of a sandbox started with --tls.")
+    ] = None,
 ) -> None:
     """Print the export lines of a running sandbox's public test credentials (what a target file names)."""
     try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -144,6 +146,12 @@ def run(
             run_id,
             "--paycert-selection",
             json.dumps(selection.to_dict()),
+            "--paycert-command",
+            shlex.join(["paycert", *sys.argv[1:]]),
+            "--paycert-target-file",
+            "" if server is not None else str(target),
+            "--paycert-faults",
+            ",".join(fault or ()),
         ]
         if seed is not None:
             args += ["--paycert-seed", str(seed)]

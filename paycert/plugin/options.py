@@ -76,6 +76,17 @@ def add_options(parser: pytest.Parser) -> None:
         default="",
         help="(set by `paycert run`) what the user selected, for the report",
     )
+    group.addoption(
+        "--paycert-command", default="", help="(set by `paycert run`) its command line, for the report"
+    )
+    group.addoption(
+        "--paycert-target-file",
+        default="",
+        help="(set by `paycert run`) the user's target file, '' for the embedded sandbox (rerun commands)",
+    )
+    group.addoption(
+        "--paycert-faults", default="", help="(set by `paycert run`) sandbox faults injected, comma-separated"
+    )
 
 
 def register_markers(config: pytest.Config) -> None:

@@ -8,9 +8,11 @@ readiness report at the end of the session.
 from __future__ import annotations
 
 import json
+import platform
 import sys
 import time
 from collections.abc import Generator
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -246,6 +248,20 @@ def _finish(state: RunState, item: pytest.Item) -> None:
     )
 
 
+ENGINES = ("paycert", "pytest", "schemathesis", "hypothesis", "pact-python", "httpx", "playwright")
+
+
+def engine_versions() -> dict[str, str]:
+    """The versions a report was made with, so a change of verdict can be told from a change of tools."""
+    found = {"python": platform.python_version()}
+    for name in ENGINES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
 def _recorded_checks(item: pytest.Item) -> int:
     """Checks behind the per-criterion results the test recorded itself (a pact verifier's replays)."""
     recorded = getattr(item, "funcargs", {}).get("criteria_results")
@@ -302,6 +318,10 @@ def _write(session: pytest.Session, state: RunState) -> None:
         selection=selection,
         harness_errors=tuple(state.harness_errors),
         in_scope=in_scope,
+        command=state.redactor.text(str(session.config.getoption("--paycert-command") or "")),
+        target_file=str(session.config.getoption("--paycert-target-file") or ""),
+        faults=tuple(f for f in str(session.config.getoption("--paycert-faults") or "").split(",") if f),
+        versions=engine_versions(),
     )
     readiness = build_readiness(state.catalogue, state.results, run)
     secrets = [*state.target.secrets, *state.redactor.secrets]

@@ -17,6 +17,7 @@ from typing import Any
 
 import jinja2
 
+from paycert.report.run import RunInfo
 from paycert.report.trend import compare
 
 BODY_LIMIT = 4096  # characters of a body shown before it is cut, so one huge response cannot bloat the page
@@ -53,7 +54,8 @@ class _Inliner:
         media = item["media_type"]
         if media.startswith(_TEXT_MEDIA):
             return view | {"show": "text", "body": body_view(data.decode("utf-8", errors="replace"))}
-        placeholder = f"paycert-inline-{self.nonce}-{len(self.uris)}"
+        # Closed at both ends: `...-1` must not be replaced inside `...-10` (the tenth screenshot broke so).
+        placeholder = f"paycert-inline-{self.nonce}-{len(self.uris)}-end"
         self.uris[placeholder] = f"data:{media};base64,{base64.b64encode(data).decode('ascii')}"
         return view | {"show": "image" if media.startswith("image/") else "file", "src": placeholder}
 
@@ -88,9 +90,12 @@ def render_html(
         .get_template("readiness.html")
         .render(
             doc=document,
-            run=document["run"],
+            # Normalised through RunInfo: a document written before a field existed still renders.
+            run=RunInfo.from_dict(document["run"]).to_dict() | {"selection": document["run"]["selection"]},
             trend=compare(document, previous),
-            criteria=[_criterion_view(c, inliner) for c in document["criteria"]],
+            criteria=[
+                _criterion_view(c, inliner, RunInfo.from_dict(document["run"])) for c in document["criteria"]
+            ],
             labels=STATUS_LABELS,
             selection=_selection_text(document["run"]["selection"]),
         )
@@ -122,12 +127,23 @@ def _selection_text(selection: dict[str, Any]) -> str:
     return "; ".join(parts) or "everything"
 
 
-def _criterion_view(criterion: dict[str, Any], inliner: _Inliner) -> dict[str, Any]:
+def _criterion_view(criterion: dict[str, Any], inliner: _Inliner, run: RunInfo) -> dict[str, Any]:
     cells = []
     for gateway, cell in criterion["gateways"].items():
         tests = [t | {"evidence": [_evidence_view(e, inliner) for e in t["evidence"]]} for t in cell["tests"]]
-        cells.append({"gateway": gateway, "status": cell["status"], "reason": cell["reason"], "tests": tests})
-    return criterion | {"cells": cells}
+        rerun = run.rerun(gateway, criterion["id"]) if cell["status"] in ("fail", "not_evaluated") else ""
+        cells.append(
+            {
+                "gateway": gateway,
+                "status": cell["status"],
+                "reason": cell["reason"],
+                "tests": tests,
+                "rerun": rerun,
+            }
+        )
+    # What the search box looks in: the id, title, family and every gateway's reason.
+    text = " ".join([criterion["id"], criterion["title"], criterion["family"], *(c["reason"] for c in cells)])
+    return criterion | {"cells": cells, "search_text": text.lower()}
 
 
 def _evidence_view(item: dict[str, Any], inliner: _Inliner) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -116,6 +117,10 @@ class RunInfo:
     harness_errors: tuple[str, ...] = ()
     # The criterion ids the run selected; None means the whole catalogue.
     in_scope: tuple[str, ...] | None = None
+    command: str = ""  # the command line as typed (redacted), to run it again
+    target_file: str = ""  # the target file, for rerun commands ("" for the embedded sandbox)
+    faults: tuple[str, ...] = ()  # sandbox faults injected on purpose: a rehearsal, not a certification
+    versions: dict[str, str] = field(default_factory=dict)  # paycert's and its engines' versions
 
     @property
     def gateway_ids(self) -> tuple[str, ...]:
@@ -133,6 +138,10 @@ class RunInfo:
             "selection": self.selection.to_dict(),
             "harness_errors": list(self.harness_errors),
             "in_scope": None if self.in_scope is None else list(self.in_scope),
+            "command": self.command,
+            "target_file": self.target_file,
+            "faults": list(self.faults),
+            "versions": dict(self.versions),
         }
 
     @classmethod
@@ -150,4 +159,20 @@ class RunInfo:
             selection=Selection.from_dict(raw.get("selection") or {}),
             harness_errors=tuple(str(e) for e in raw.get("harness_errors", [])),
             in_scope=None if in_scope is None else tuple(str(i) for i in in_scope),
+            command=str(raw.get("command", "")),
+            target_file=str(raw.get("target_file", "")),
+            faults=tuple(str(f) for f in raw.get("faults", [])),
+            versions={str(k): str(v) for k, v in (raw.get("versions") or {}).items()},
         )
+
+    def rerun(self, gateway: str, criterion: str) -> str:
+        """The command that certifies one criterion on one gateway again, as this run did."""
+        parts = ["paycert", "run"]
+        if self.target_file:
+            parts += ["--target", self.target_file]
+        for fault in self.faults:
+            parts += ["--sandbox-fault", fault]
+        parts += ["-g", gateway, "-c", criterion]
+        if self.seed is not None:
+            parts += ["--seed", str(self.seed)]
+        return shlex.join(parts)

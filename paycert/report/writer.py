@@ -54,7 +54,7 @@ def write_report(
     _write(paths.json, scrub.serialized(dumps(document), _is_json))
     html = render_html(
         document,
-        previous=previous_readiness(reports_root, run_id),
+        previous=previous_readiness(reports_root, run_id, like=document),
         run_dir=run_dir,
         redact=lambda text: scrub.serialized(text, lambda out: _same_markup(text, out)),
     )
@@ -81,11 +81,15 @@ def load_readiness(path: Path) -> dict[str, Any]:
     return document
 
 
-def previous_readiness(reports_root: Path, run_id: str) -> dict[str, Any] | None:
+def previous_readiness(
+    reports_root: Path, run_id: str, *, like: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """The document of the run before `run_id` in this folder, for the trend, or None.
 
     Run ids begin with their UTC start time (`new_run_id`), so the previous run is the greatest other id that
-    sorts before this one; a folder without a readable readiness.json (an aborted run) is passed over.
+    sorts before this one; a folder without a readable readiness.json (an aborted run) is passed over. With
+    `like`, only a run of the same target, selection and injected faults counts: a trend against a run of
+    something else would report changes nobody made.
     """
     if not reports_root.is_dir():
         return None
@@ -98,10 +102,20 @@ def previous_readiness(reports_root: Path, run_id: str) -> dict[str, Any] | None
         if candidate.is_symlink():
             continue
         try:
-            return load_readiness(candidate)
+            found = load_readiness(candidate)
         except (OSError, ValueError):
             continue
+        if like is None or _same_run_kind(found, like):
+            return found
     return None
+
+
+def _same_run_kind(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    def kind(document: dict[str, Any]) -> tuple[Any, ...]:
+        run = document.get("run") or {}
+        return (run.get("target"), run.get("target_file", ""), run.get("selection"), run.get("faults", []))
+
+    return kind(a) == kind(b)
 
 
 def _is_run_name(name: str) -> bool:

@@ -51,7 +51,7 @@ def test_the_banner_shows_the_verdict_and_its_reason(
 
     page = _write(tmp_path, results)
 
-    banner = re.search(r'<header class="banner ([^"]+)">\s*<div class="verdict">([^<]+)</div>', page)
+    banner = re.search(r'<header class="banner ([^"]+)">\s*<div class="verdict"[^>]*>([^<]+)</div>', page)
     assert banner is not None
     assert banner.groups() == (css, verdict)
     assert f"<p>{verdict}: " in page
@@ -62,7 +62,7 @@ def test_every_criterion_and_gateway_is_in_the_table_and_the_evidence(tmp_path: 
 
     for criterion in IDS:
         assert f'<a href="#c-{criterion}"><code>{criterion}</code></a>' in page
-        assert f'<details class="crit" id="c-{criterion}">' in page
+        assert f'<details class="crit" id="c-{criterion}" data-id="{criterion}">' in page
     assert "<th>gustaffo</th>" in page
     assert "<th>paylican</th>" in page
     assert "http://127.0.0.1:8000/gustaffo" in page  # the gateway's base URL in the run section

@@ -114,3 +114,17 @@ def test_new_run_ids_are_timestamped_and_distinct() -> None:
 
     assert all(re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{4}", i) for i in ids)
     assert len(ids) > 1
+
+
+def test_the_trend_compares_only_with_a_run_of_the_same_target_and_selection(tmp_path: Path) -> None:
+    from paycert.report.run import Selection
+
+    webhooks_only = run_info(SECOND, selection=Selection(suites=("webhooks",)))
+    write_report(build_readiness(CATALOGUE, all_passing(), run_info(FIRST)), tmp_path, FIRST)
+    write_report(build_readiness(CATALOGUE, all_passing(), webhooks_only), tmp_path, SECOND)
+    third = load_readiness(_write(tmp_path, THIRD).json)
+
+    previous = previous_readiness(tmp_path, THIRD, like=third)
+    assert previous is not None
+    assert previous["run"]["run_id"] == FIRST  # not SECOND, a run of another selection
+    assert previous_readiness(tmp_path, THIRD)["run"]["run_id"] == SECOND  # type: ignore[index]
