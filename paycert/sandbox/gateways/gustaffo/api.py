@@ -56,6 +56,28 @@ class GatewayRoute(APIRoute):
         return handle
 
 
+def guarded_route(check: Callable[[Request], None]) -> type[APIRoute]:
+    """A GatewayRoute that runs `check` (which raises GatewayError to refuse) before the handler.
+
+    Not a FastAPI dependency: resolving one costs more than the check itself on every API call.
+    """
+
+    class GuardedRoute(GatewayRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+
+            async def handle(request: Request) -> Response:
+                try:
+                    check(request)
+                except GatewayError as exc:
+                    return exc.response()
+                return await handler(request)
+
+            return handle
+
+    return GuardedRoute
+
+
 def refuse_other_methods(router: APIRouter, parts: Iterable[APIRouter]) -> None:
     """Answer 405 with an `Allow` header listing every method a path serves, for each path of `parts`.
 

@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Request
@@ -22,6 +22,7 @@ CREDENTIALS: dict[str, str] = {"client_id": "gustaffo-sandbox", "client_secret":
 TOKEN_KIND = "gustaffo.token"
 TOKEN_TTL_SECONDS = 3600
 INVALID_CLIENT = "Invalid client credentials"
+_MAX_REMEMBERED_TOKENS = 10_000
 
 
 def _digest(token: str) -> str:
@@ -76,22 +77,30 @@ def build_token_router(state: SandboxState) -> APIRouter:
     return router
 
 
-def bearer_guard(state: SandboxState) -> Callable[[Request], Awaitable[None]]:
-    """A route dependency: a valid, unexpired bearer token, unless the `no-auth` fault is on.
+def bearer_check(state: SandboxState) -> Callable[[Request], None]:
+    """The check of every API call: a valid, unexpired bearer token, unless the `no-auth` fault is on.
 
-    Async although it never awaits: FastAPI runs a plain `def` dependency on its thread pool, a thread hop
-    per API call for one indexed read.
+    Issued tokens never change (the store keeps each one's expiry, by hash), so a token once read is checked
+    from memory; its expiry is still compared with the sandbox clock every time, which may have moved.
     """
+    expiries: dict[str, float] = {}
 
-    async def guard(request: Request) -> None:
+    def check(request: Request) -> None:
         if state.faults.active("no-auth"):
             return
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise GatewayError(401, "unauthorized", "Missing bearer token", {"WWW-Authenticate": "Bearer"})
-        saved = state.store.get(TOKEN_KIND, _digest(token))
-        if saved is None or saved["expires_at"] <= state.clock.now():
+        digest = _digest(token)
+        expires_at = expiries.get(digest)
+        if expires_at is None:
+            saved = state.store.get(TOKEN_KIND, digest)
+            if saved is not None:
+                if len(expiries) >= _MAX_REMEMBERED_TOKENS:
+                    expiries.clear()
+                expires_at = expiries[digest] = float(saved["expires_at"])
+        if expires_at is None or expires_at <= state.clock.now():
             raise GatewayError(
                 401,
                 "invalid_token",
@@ -99,4 +108,4 @@ def bearer_guard(state: SandboxState) -> Callable[[Request], Awaitable[None]]:
                 {"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
 
-    return guard
+    return check

@@ -7,12 +7,12 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from paycert.sandbox import idempotency
-from paycert.sandbox.gateways.gustaffo.api import GatewayError, GatewayRoute, is_http_url
-from paycert.sandbox.gateways.gustaffo.auth import bearer_guard
+from paycert.sandbox.gateways.gustaffo.api import GatewayError, guarded_route, is_http_url
+from paycert.sandbox.gateways.gustaffo.auth import bearer_check
 from paycert.sandbox.gateways.gustaffo.checkout import payment_page_url
 from paycert.sandbox.gateways.gustaffo.records import (
     CARD_DECLINED,
@@ -120,9 +120,7 @@ def _parse_create(body: dict[str, Any], *, allow_non_positive: bool) -> dict[str
 
 
 def build_payment_router(state: SandboxState, book: PaymentBook) -> APIRouter:
-    router = APIRouter(
-        route_class=GatewayRoute, dependencies=[Depends(bearer_guard(state))], tags=["gustaffo"]
-    )
+    router = APIRouter(route_class=guarded_route(bearer_check(state)), tags=["gustaffo"])
     # The schema-drift fault renames the id field of create and status answers.
     id_field = "payment_id" if state.faults.active("schema-drift") else "paymentId"
 

