@@ -135,6 +135,11 @@ class Merchant:
             return self.book.note(
                 order["orderId"], source, f"status {reading.vendor_status!r} changes nothing"
             )
+        expiry = reading.status == CANCELLED and "EXPIRE" in str(reading.vendor_status).upper()
+        if expiry and self.state.faults.active("merchant-no-expiry"):
+            # The fault is a merchant with no notion of an order ending unpaid: it ignores the gateway's
+            # expiry (webhook or status) as it ignores its own clock.
+            return self.book.note(order["orderId"], source, f"status {reading.vendor_status!r} ignored")
         if (
             reading.status == PAID
             and not self.state.faults.active("merchant-ignores-amount")
@@ -211,7 +216,9 @@ class Merchant:
             try:
                 reading = await self._read(ADAPTERS[order["gateway"]], str(order["paymentId"]))
             except (GatewayRefused, httpx.HTTPError) as exc:
-                log.warning("polling order %s failed: %s", order_id, exc)
+                # Info, not a warning: a poll that fails is tried again on the next tick (and at shutdown
+                # every in-flight poll fails, which is no news to the person running paycert).
+                log.info("polling order %s failed: %s", order_id, exc)
                 reading = None
             if expired and self.state.faults.active("merchant-expiry-no-readback"):
                 reading = None  # the fault: expiry goes by the order's age alone, not by the payment
