@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import ipaddress
+import ssl
 import sys
 from collections.abc import Iterable
 
@@ -71,7 +72,7 @@ def _fail_sniffio_imports_at_once() -> None:
 def guarded_client(
     allowed_hosts: Iterable[str] = (),
     *,
-    verify: str | bool = True,
+    verify: ssl.SSLContext | str | bool = True,
     timeout: float = 10.0,
     limits: httpx.Limits | None = None,
 ) -> httpx.AsyncClient:
