@@ -40,8 +40,8 @@ def create_app(config: SandboxConfig) -> FastAPI:
                 stop,
                 on_tick=state.periodic_jobs,
                 egress_hosts=config.egress_hosts,
-                # After each tick: what the jobs and deliveries wrote is committed, the log reaches its file.
-                housekeeping=(state.store.commit, request_log.flush),
+                # After each tick: what the jobs and deliveries wrote is committed.
+                housekeeping=(state.store.commit,),
             )
         )
         try:

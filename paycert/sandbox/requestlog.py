@@ -1,7 +1,9 @@
 """Structured logs of every request the sandbox serves: one JSON line each, no bodies, no secrets.
 
-A plain ASGI middleware (Starlette's BaseHTTPMiddleware costs a task and a stream per request), writing to a
-file kept open and buffered: the background worker flushes it on each tick, not each request.
+A plain ASGI middleware (Starlette's BaseHTTPMiddleware costs a task and a stream per request), appending to a
+file opened once (not opened and closed per request). A line is written as its answer starts, with one write
+and no buffering beyond the line: the log of a running sandbox is read by tools and tests (what did paycert
+send?), so a request is in the file by the time its caller has the answer, as it always was.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ log = logging.getLogger("paycert.sandbox.requests")
 
 # Query parameters that may carry credentials in a gateway's API; their values are never logged.
 _SECRET_PARAMS = {"client_secret", "password", "sKey", "secureKey", "token", "access_token", "code"}
-_BUFFER_BYTES = 1 << 16
 
 
 def _safe_query(query_string: bytes) -> dict[str, str]:
@@ -28,11 +29,11 @@ def _safe_query(query_string: bytes) -> dict[str, str]:
 
 
 class RequestLogFile:
-    """The log file, opened once for appending; `flush` and `close` belong to the sandbox's lifespan."""
+    """The log file, opened once for appending (line-buffered: one write per entry); closed at shutdown."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("a", encoding="utf-8", buffering=_BUFFER_BYTES)
+        self._file = path.open("a", encoding="utf-8", buffering=1)
 
     def write(self, entry: dict[str, Any]) -> None:
         line = json.dumps(entry, sort_keys=True)
@@ -41,16 +42,12 @@ class RequestLogFile:
         if log.isEnabledFor(logging.DEBUG):
             log.debug(line)
 
-    def flush(self) -> None:
-        if not self._file.closed:
-            self._file.flush()
-
     def close(self) -> None:
         self._file.close()
 
 
 class RequestLog:
-    """ASGI middleware: one entry per HTTP request, written when the request ends."""
+    """ASGI middleware: one entry per HTTP request, written as its answer starts."""
 
     def __init__(self, app: ASGIApp, log_file: RequestLogFile) -> None:
         self._app = app
@@ -61,17 +58,9 @@ class RequestLog:
             await self._app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500  # unless an answer starts: a handler that crashed before answering
+        logged = False
 
-        async def record(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self._app(scope, receive, record)
-        finally:
+        def write(status: int) -> None:
             client = scope.get("client")
             self._log.write(
                 {
@@ -84,3 +73,16 @@ class RequestLog:
                     "client": client[0] if client else None,
                 }
             )
+
+        async def record(message: Message) -> None:
+            nonlocal logged
+            if message["type"] == "http.response.start" and not logged:
+                logged = True
+                write(int(message["status"]))
+            await send(message)
+
+        try:
+            await self._app(scope, receive, record)
+        finally:
+            if not logged:  # a handler that crashed before answering
+                write(500)
