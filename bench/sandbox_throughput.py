@@ -26,6 +26,7 @@ import importlib.util
 import itertools
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -452,6 +453,7 @@ def main(args: argparse.Namespace) -> None:
     finally:
         for child in (sandbox, receiver, trivial):
             child.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
 
