@@ -278,7 +278,11 @@ def test_a_test_stuck_outside_any_request_is_interrupted_and_the_report_still_wr
         capture_output=True,
         text=True,
         timeout=CASE_DEADLINE_SECONDS,  # far below the test's own 600 s: it was interrupted
-        env={k: v for k, v in os.environ.items() if k != "PAYCERT_TARGET"} | CREDENTIALS,
+        # PAYCERT_HOME: the session runs outside the checkout, and an installed (not editable) paycert finds
+        # its specs only through it.
+        env={k: v for k, v in os.environ.items() if k != "PAYCERT_TARGET"}
+        | CREDENTIALS
+        | {"PAYCERT_HOME": str(REPO)},
         check=False,
     )
 
