@@ -12,10 +12,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from paycert.core.errors import NotApplicable, PaycertError
+from paycert.core.pointers import MISSING, resolve
 from paycert.core.states import PaymentState
 from paycert.gateways.hooks_loader import load_hook
 from paycert.gateways.http import GatewayHttp, HttpAnswer, Recorder
-from paycert.gateways.pointers import MISSING, resolve
 from paycert.gateways.token_answers import token_trouble
 from paycert.gateways.write_guard import WriteGuard
 from paycert.targets.bounds import Deadline

@@ -15,9 +15,9 @@ from typing import Any
 from pact import Pact, generate, match
 from pact.match.matcher import AbstractMatcher, GenericMatcher
 
+from paycert.core.pointers import MISSING, resolve
 from paycert.gateways.client import GatewayClient
 from paycert.gateways.http import Recorder
-from paycert.gateways.pointers import MISSING, resolve
 from paycert.pacts.needs import (
     AUTH,
     Need,

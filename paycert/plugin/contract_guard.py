@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import schemathesis
 
+from paycert.core.pointers import MISSING, resolve
 from paycert.gateways.client import MONEY_OPERATIONS, ApiResult, GatewayClient
 from paycert.gateways.http import HttpAnswer
-from paycert.gateways.pointers import MISSING, resolve
 from paycert.gateways.write_guard import WriteGuard
 
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from paycert.core.pointers import resolve
 from paycert.gateways.client import GatewayClient
-from paycert.gateways.pointers import resolve
 from paycert.plugin.checkout import Checkout
 from paycert.plugin.clock import GatewayTime
 from paycert.plugin.inbox import WebhookInbox

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from paycert.core.evidence import WebhookCapture
+from paycert.core.pointers import MISSING, resolve
 from paycert.core.states import PaymentState
 from paycert.gateways.client import GatewayClient, Payment
-from paycert.gateways.pointers import MISSING, resolve
 from paycert.targets.templates import fill
 from paycert.webhooks.fields import read_field
 from paycert.webhooks.signatures import Verification, get_scheme
