@@ -47,9 +47,6 @@ __all__ = [
 # What a test's evidence holds of the target itself: requests it answered, webhooks it sent.
 TARGET_EVIDENCE = frozenset({"exchange", "webhook"})
 
-# The run whose suites are being collected (a collect report does not carry its config).
-_COLLECTING: list[RunState] = []
-
 _PHASES = pytest.StashKey[dict[str, tuple[Outcome, str, bool]]]()
 _STARTED = pytest.StashKey[float]()
 
@@ -104,7 +101,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_sessionstart(session: pytest.Session) -> None:
     state = _state(session.config)
     if state is not None:
-        _COLLECTING.append(state)
+        # A collect report does not carry its config: the run's own watcher hears them while collecting.
+        session.config.pluginmanager.register(_CollectionErrors(state), _COLLECTION_ERRORS)
         state.preflight()
 
 
@@ -147,19 +145,26 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if state is not None:
         kept = {c for i in session.items for c in _evidenced(i)}
         state.scope = [c for c in state.scope if c in kept]
-        if state in _COLLECTING:
-            _COLLECTING.remove(state)
+        watcher = session.config.pluginmanager.get_plugin(_COLLECTION_ERRORS)
+        if watcher is not None:
+            session.config.pluginmanager.unregister(watcher)
 
 
-def pytest_collectreport(report: pytest.CollectReport) -> None:
+_COLLECTION_ERRORS = "paycert-collection-errors"
+
+
+class _CollectionErrors:
     """A suite module that cannot be collected is the harness's error: its criteria are not evaluated."""
-    if not report.failed:
-        return
-    state = _COLLECTING[-1] if _COLLECTING else None
-    text = str(report.longrepr).strip().splitlines()
-    line = text[-1] if text else "collection failed"
-    if state is not None:
-        state.harness_error(f"{report.nodeid}: could not be collected: {line}")
+
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if not report.failed:
+            return
+        text = str(report.longrepr).strip().splitlines()
+        line = text[-1] if text else "collection failed"
+        self.state.harness_error(f"{report.nodeid}: could not be collected: {line}")
 
 
 def _criteria(item: pytest.Item, marker: str = "criterion") -> tuple[str, ...]:

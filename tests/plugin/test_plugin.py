@@ -176,3 +176,25 @@ def test_criteria_of_a_test_that_crashed_before_recording_stay_in_scope_as_not_e
     assert document["verdict"] == "NO-GO"
     errors = document["run"]["harness_errors"]  # type: ignore[index]
     assert any("test_generated" in e and "TypeError" in e for e in errors), errors
+
+
+def test_a_suite_module_that_cannot_be_collected_is_a_harness_error(
+    pytester: pytest.Pytester, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = _gustaffo_target(pytester, sandbox, monkeypatch)
+    pytester.makepyfile(
+        test_fine="""
+        import pytest
+
+        @pytest.mark.criterion("PAY-AMOUNT")
+        def test_asks_the_gateway(gateway):
+            assert gateway.token()
+        """,
+        test_broken="import no_such_module_anywhere\n",
+    )
+
+    document = _run(pytester, target, {"suites": ["mine"]})
+
+    assert document["verdict"] == "NO-GO"
+    errors = document["run"]["harness_errors"]  # type: ignore[index]
+    assert any("test_broken.py: could not be collected" in e for e in errors), errors
