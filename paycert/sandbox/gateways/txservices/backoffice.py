@@ -8,6 +8,7 @@ from decimal import Decimal
 from fastapi import APIRouter, Request, Response
 
 from paycert.sandbox.gateways.txservices import auth, charge, checksum, codes, validation
+from paycert.sandbox.gateways.txservices.calls import keyed
 from paycert.sandbox.gateways.txservices.codes import invalid, not_allowed
 from paycert.sandbox.gateways.txservices.credentials import SECURE_KEY
 from paycert.sandbox.gateways.txservices.http import Params, guarded, read_params, require, respond
@@ -169,42 +170,38 @@ def register(router: APIRouter, ledger: Ledger) -> None:
 
     @router.post(API + "/payments/{payment_id}", tags=["txservices"])
     async def payment_operation(payment_id: str, request: Request) -> Response:
-        async def handle() -> Response:
-            auth.check(request, state)
-            scope = f"txservices:payments:{payment_id}"
+        scope = f"txservices:payments:{payment_id}"
 
-            async def operate() -> Response:
-                params = await read_params(request)
-                require(params, "authentication.memberId", "authentication.checksum")
-                validation.merchant(params, terminal=False)
-                _same_id(params, payment_id)
-                member = params["authentication.memberId"]
-                if params.get("recurringType"):
-                    if params["recurringType"] != "REPEATED":
-                        raise invalid("recurringType on /payments/{paymentId} must be REPEATED")
-                    doc = repeat(ledger, payment_id, params)
+        async def operate() -> Response:
+            params = await read_params(request)
+            require(params, "authentication.memberId", "authentication.checksum")
+            validation.merchant(params, terminal=False)
+            _same_id(params, payment_id)
+            member = params["authentication.memberId"]
+            if params.get("recurringType"):
+                if params["recurringType"] != "REPEATED":
+                    raise invalid("recurringType on /payments/{paymentId} must be REPEATED")
+                doc = repeat(ledger, payment_id, params)
+            else:
+                operation = params.get("paymentType", "")
+                if operation in ("CP", "RF"):
+                    require(params, "amount")
+                    validation.verify_checksum(
+                        params, checksum.with_amount(member, SECURE_KEY, payment_id, params["amount"])
+                    )
+                    amount = validation.amount(params["amount"], state.faults)
+                    operate = capture if operation == "CP" else refund
+                    doc = operate(ledger, payment_id, amount)
+                elif operation == "RV":
+                    validation.verify_checksum(
+                        params, checksum.without_amount(member, SECURE_KEY, payment_id)
+                    )
+                    doc = reverse(ledger, payment_id, params)
                 else:
-                    operation = params.get("paymentType", "")
-                    if operation in ("CP", "RF"):
-                        require(params, "amount")
-                        validation.verify_checksum(
-                            params, checksum.with_amount(member, SECURE_KEY, payment_id, params["amount"])
-                        )
-                        amount = validation.amount(params["amount"], state.faults)
-                        operate = capture if operation == "CP" else refund
-                        doc = operate(ledger, payment_id, amount)
-                    elif operation == "RV":
-                        validation.verify_checksum(
-                            params, checksum.without_amount(member, SECURE_KEY, payment_id)
-                        )
-                        doc = reverse(ledger, payment_id, params)
-                    else:
-                        raise invalid("paymentType must be CP (capture), RF (refund) or RV (reversal)")
-                return respond(request, ledger.view(doc, public_base(request)))
+                    raise invalid("paymentType must be CP (capture), RF (refund) or RV (reversal)")
+            return respond(request, ledger.view(doc, public_base(request)))
 
-            return await state.idempotency.once(request, scope, operate)
-
-        return await guarded(request, ledger.now, handle)
+        return await keyed(request, ledger, scope, operate)
 
     @router.get(API + "/payments/{payment_id}", tags=["txservices"])
     async def get_payment(payment_id: str, request: Request) -> Response:

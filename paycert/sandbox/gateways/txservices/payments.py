@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from paycert.sandbox.gateways.txservices import auth, charge, checksum, validation
+from paycert.sandbox.gateways.txservices import charge, checksum, validation
+from paycert.sandbox.gateways.txservices.calls import keyed
 from paycert.sandbox.gateways.txservices.codes import invalid
 from paycert.sandbox.gateways.txservices.credentials import SECURE_KEY
-from paycert.sandbox.gateways.txservices.http import Params, guarded, read_params, require, respond
+from paycert.sandbox.gateways.txservices.http import Params, read_params, require, respond
 from paycert.sandbox.gateways.txservices.ledger import Ledger
 from paycert.sandbox.state import public_base
 
@@ -38,70 +39,65 @@ def register(router: APIRouter, ledger: Ledger) -> None:
 
     @router.post(API + "/payments", tags=["txservices"])
     async def create_payment(request: Request) -> Response:
-        async def handle() -> Response:
-            auth.check(request, state)
+        async def operate() -> Response:
+            params = await read_params(request)
+            require(
+                params,
+                "authentication.memberId",
+                "authentication.terminalId",
+                "authentication.checksum",
+                "merchantTransactionId",
+                "amount",
+                "currency",
+                "paymentType",
+                "paymentMode",
+            )
+            validation.merchant(params, terminal=True)
+            validation.verify_checksum(
+                params,
+                checksum.payment(
+                    params["authentication.memberId"],
+                    SECURE_KEY,
+                    params["merchantTransactionId"],
+                    params["amount"],
+                ),
+            )
+            validation.amount(params["amount"], state.faults)
+            currency = validation.currency(params["currency"])
+            kind = payment_type(params)
+            mode = params["paymentMode"]
+            recurring = params.get("recurringType") or None
+            if recurring == "REPEATED":
+                raise invalid("recurringType REPEATED is sent to POST /payments/{parentPaymentId}")
+            if recurring not in (None, "INITIAL"):
+                raise invalid("recurringType must be INITIAL here")
+            tokenize = params.get("createRegistration", "").lower() == "true"
+            if mode in charge.CARD_MODES:
+                brand = validation.brand(params)
+                card: validation.Card | None = validation.card(params, cvv=True)
+            elif mode == charge.WALLET_MODE:
+                if recurring or tokenize:
+                    raise invalid(
+                        "recurringType and createRegistration need a card payment (paymentMode CC/DC)"
+                    )
+                brand, card = params.get("paymentBrand") or "EWALLET", None
+            else:
+                raise invalid("paymentMode must be CC, DC (card) or EW (e-wallet)")
+            doc = charge.start(
+                ledger,
+                card=card,
+                tokenize_brand=brand if tokenize else None,
+                merchantTransactionId=params["merchantTransactionId"],
+                amount=params["amount"],
+                currency=currency,
+                paymentType=kind,
+                paymentMode=mode,
+                paymentBrand=brand,
+                recurringType=recurring,
+                orderDescriptor=params.get("orderDescriptor") or None,
+                merchantRedirectUrl=url(params, "merchantRedirectUrl", required=True),
+                notificationUrl=url(params, "notificationUrl", required=False),
+            )
+            return respond(request, ledger.view(doc, public_base(request)))
 
-            async def operate() -> Response:
-                params = await read_params(request)
-                require(
-                    params,
-                    "authentication.memberId",
-                    "authentication.terminalId",
-                    "authentication.checksum",
-                    "merchantTransactionId",
-                    "amount",
-                    "currency",
-                    "paymentType",
-                    "paymentMode",
-                )
-                validation.merchant(params, terminal=True)
-                validation.verify_checksum(
-                    params,
-                    checksum.payment(
-                        params["authentication.memberId"],
-                        SECURE_KEY,
-                        params["merchantTransactionId"],
-                        params["amount"],
-                    ),
-                )
-                validation.amount(params["amount"], state.faults)
-                currency = validation.currency(params["currency"])
-                kind = payment_type(params)
-                mode = params["paymentMode"]
-                recurring = params.get("recurringType") or None
-                if recurring == "REPEATED":
-                    raise invalid("recurringType REPEATED is sent to POST /payments/{parentPaymentId}")
-                if recurring not in (None, "INITIAL"):
-                    raise invalid("recurringType must be INITIAL here")
-                tokenize = params.get("createRegistration", "").lower() == "true"
-                if mode in charge.CARD_MODES:
-                    brand = validation.brand(params)
-                    card: validation.Card | None = validation.card(params, cvv=True)
-                elif mode == charge.WALLET_MODE:
-                    if recurring or tokenize:
-                        raise invalid(
-                            "recurringType and createRegistration need a card payment (paymentMode CC/DC)"
-                        )
-                    brand, card = params.get("paymentBrand") or "EWALLET", None
-                else:
-                    raise invalid("paymentMode must be CC, DC (card) or EW (e-wallet)")
-                doc = charge.start(
-                    ledger,
-                    card=card,
-                    tokenize_brand=brand if tokenize else None,
-                    merchantTransactionId=params["merchantTransactionId"],
-                    amount=params["amount"],
-                    currency=currency,
-                    paymentType=kind,
-                    paymentMode=mode,
-                    paymentBrand=brand,
-                    recurringType=recurring,
-                    orderDescriptor=params.get("orderDescriptor") or None,
-                    merchantRedirectUrl=url(params, "merchantRedirectUrl", required=True),
-                    notificationUrl=url(params, "notificationUrl", required=False),
-                )
-                return respond(request, ledger.view(doc, public_base(request)))
-
-            return await state.idempotency.once(request, "txservices:payments", operate)
-
-        return await guarded(request, ledger.now, handle)
+        return await keyed(request, ledger, "txservices:payments", operate)
