@@ -35,7 +35,7 @@ from paycert.targets.target import load_target
 EXIT_GO = 0
 EXIT_NOT_GO = 1
 EXIT_HARNESS = 2
-SUITES = ("scenarios", "webhooks", "contract", "merchant", "pacts")
+SUITES = ("scenarios", "webhooks", "contract", "merchant", "pacts", "security", "kpi", "experience")
 INNER_CONFIG = Path(__file__).with_name("inner-pytest.ini")
 
 # What a run reports goes to stdout; stderr carries only the one line saying why it could not certify.

@@ -11,7 +11,7 @@ import yaml
 
 from paycert.core.errors import SpecError
 
-FAMILIES = ("AUTH", "PAY", "OPS", "WH", "MER", "CON", "SEC", "KPI", "ATT")
+FAMILIES = ("AUTH", "PAY", "OPS", "WH", "MER", "CON", "SEC", "KPI", "UX", "ATT")
 
 
 @dataclass(frozen=True)

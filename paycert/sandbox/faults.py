@@ -42,6 +42,15 @@ FAULTS: dict[str, str] = {
     "merchant-adopts-unknown-payment": "the reference merchant makes an order for a payment it never created",
     "merchant-expiry-no-readback": "the reference merchant expires a pending order without asking the gateway",
     "merchant-no-push": "the reference merchant's WebSocket never pushes a status change",
+    "tls-legacy": "the sandbox's HTTPS also accepts TLS 1.0 and 1.1",
+    "plain-http": "the sandbox's plain-HTTP listener answers API calls instead of redirecting them to HTTPS",
+    "no-rate-limit": "a burst of calls is never answered 429",
+    "no-cap": "amounts above a gateway's declared cap (amounts.max) are accepted",
+    "no-allowlist": "calls from source addresses outside the allow-list are answered",
+    "echo-pan": "payment answers carry the full card number",
+    "desktop-only-page": "the hosted payment page is laid out for a desktop only (fixed 960 px, small buttons and text)",
+    "silent-decline": "the hosted page shows no message for a declined card or a failed 3-D Secure challenge",
+    "slow-api": "every API answer is delayed (300 ms), past the KPI latency thresholds",
 }
 
 SLOW_WEBHOOK_DELAY_SECONDS = 15.0

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 
@@ -16,6 +17,7 @@ from paycert.targets.contract_filter import OperationFilter
 from paycert.targets.files import read_yaml
 from paycert.targets.home import specs_dir
 from paycert.targets.profile import Profile, load_profile
+from paycert.targets.settings import KpiSettings, SecuritySettings
 from paycert.targets.spec import SPEC_FETCH_SECONDS, ApiSpec
 
 
@@ -34,6 +36,16 @@ class GatewayTarget:
     own_spec: ApiSpec | None = None  # a bring-your-own spec, for a gateway without a profile
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     contract_filter: OperationFilter | None = None  # `contract:`: the operations the contract suites test
+    plain_http_url: str | None = None  # where plain HTTP reaches this host (SEC-HTTPS); None: derived
+
+    @property
+    def plain_http(self) -> str:
+        """The URL SEC-HTTPS sends plain HTTP to: the target's `plain_http_url`, else port 80 of the host."""
+        if self.plain_http_url:
+            return self.plain_http_url.rstrip("/")
+        parts = urlsplit(self.base_url)
+        host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
+        return f"http://{host}{parts.path}"
 
     @property
     def spec(self) -> ApiSpec:
@@ -113,6 +125,9 @@ class Target:
     allow_live_writes: bool = False
     live_max_amount: float = 1.0
     merchant: MerchantTarget | None = None
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    kpi: KpiSettings = field(default_factory=KpiSettings)
+    attestations: Path | None = None  # the attestations file the target names (--attestations overrides it)
 
     @property
     def secrets(self) -> list[str]:
@@ -136,6 +151,9 @@ class Target:
             self.allow_live_writes,
             self.live_max_amount,
             self.merchant,
+            self.security,
+            self.kpi,
+            self.attestations,
         )
 
 
@@ -213,6 +231,7 @@ def target_from_data(
             own_spec=own_spec,
             headers=headers,
             contract_filter=OperationFilter.from_raw(entry.get("contract")),
+            plain_http_url=entry.get("plain_http_url"),
         )
     hooks = raw.get("webhooks") or {}
     live = raw.get("live") or {}
@@ -225,6 +244,9 @@ def target_from_data(
         allow_live_writes=bool(live.get("allow_writes", False)),
         live_max_amount=float(live.get("max_amount", 1.0)),
         merchant=_merchant(raw.get("merchant"), base_dir, where, env),
+        security=SecuritySettings.from_raw(raw.get("security")),
+        kpi=KpiSettings.from_raw(raw.get("kpi")),
+        attestations=(base_dir / str(raw["attestations"])) if raw.get("attestations") else None,
     )
 
 
