@@ -16,6 +16,7 @@ from paycert.sandbox.faults import Faults
 from paycert.sandbox.gateways import GATEWAYS
 from paycert.sandbox.merchant import PREFIX as MERCHANT_PREFIX
 from paycert.sandbox.merchant import WEBHOOK_SECRETS as MERCHANT_WEBHOOK_SECRETS
+from paycert.targets.home import find_home
 
 # The embedded sandbox's working folder; `stop_embedded` removes only folders named so.
 WORK_PREFIX = "paycert-embedded-"
@@ -40,10 +41,28 @@ def start_embedded(faults: frozenset[str] = frozenset(), *, tls: bool = False) -
             "control_url": f"{server.base_url}/_sandbox",
             "credentials": credentials,
         }
+        other = getattr(module, "OTHER_CREDENTIALS", None)
+        if other:
+            # SEC-ACCESS: a second test client of the sandbox that is not the merchant's (public values too).
+            entry["other_client"] = {}
+            for name, value in other.items():
+                variable = env_name(gid, f"other_{name}")
+                os.environ[variable] = value
+                entry["other_client"][name] = variable
         if server.ca_file:
             entry["ca_file"] = str(server.ca_file)
+        if server.plain_http_url:
+            # SEC-HTTPS sends plain HTTP here: the sandbox's own plain listener, not port 80 of loopback.
+            entry["plain_http_url"] = f"{server.plain_http_url}{module.PREFIX}"
         gateways[gid] = entry
-    document = {"name": "embedded reference sandbox", "gateways": gateways, "merchant": _merchant(server)}
+    document = {
+        "name": "embedded reference sandbox",
+        "gateways": gateways,
+        "merchant": _merchant(server),
+        # The sandbox's operator is paycert itself: the example attestations speak for it, so the default
+        # run judges the ATT-* criteria too (--attestations FILE replaces them).
+        "attestations": str(find_home() / "fixtures" / "attestations.example.yaml"),
+    }
     target = work / "embedded-target.yaml"
     target.write_text(
         yaml.safe_dump(document, sort_keys=False),

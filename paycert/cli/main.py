@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from paycert.cli import env_cmd, pact_cmd, run_cmd, sandbox_cmd, validate_cmd
+from paycert.cli import attest_cmd, env_cmd, pact_cmd, run_cmd, sandbox_cmd, validate_cmd
 
 app = typer.Typer(
     name="paycert",
@@ -23,6 +23,7 @@ app.command(name="sandbox")(sandbox_cmd.sandbox)
 app.command(name="verify-pact")(pact_cmd.verify_pact_command)
 app.command(name="env")(env_cmd.env)
 app.command(name="validate")(validate_cmd.validate)
+app.command(name="attest")(attest_cmd.attest)
 
 
 @app.callback()

@@ -29,13 +29,24 @@ from paycert.report import (
     write_report,
 )
 from paycert.sandbox.faults import UnknownFaultError
+from paycert.targets.attestations import load_attestations
 from paycert.targets.home import find_home
 from paycert.targets.target import load_target
 
 EXIT_GO = 0
 EXIT_NOT_GO = 1
 EXIT_HARNESS = 2
-SUITES = ("scenarios", "webhooks", "contract", "merchant", "pacts", "security", "kpi", "experience")
+SUITES = (
+    "scenarios",
+    "webhooks",
+    "contract",
+    "merchant",
+    "pacts",
+    "security",
+    "kpi",
+    "experience",
+    "attestations",
+)
 INNER_CONFIG = Path(__file__).with_name("inner-pytest.ini")
 
 # What a run reports goes to stdout; stderr carries only the one line saying why it could not certify.
@@ -67,7 +78,13 @@ def run(
     fault: Annotated[
         list[str] | None, typer.Option("--sandbox-fault", help="Start the embedded sandbox with this fault.")
     ] = None,
-    tls: Annotated[bool, typer.Option("--tls", help="Serve the embedded sandbox over HTTPS.")] = False,
+    tls: Annotated[
+        bool,
+        typer.Option(
+            "--tls/--no-tls",
+            help="Serve the embedded sandbox over HTTPS (default); --no-tls: plain http://, which fails SEC-TLS and SEC-HTTPS.",
+        ),
+    ] = True,
     allow_live_writes: Annotated[
         bool, typer.Option("--allow-live-writes", help="Against live targets, also move (capped) money.")
     ] = False,
@@ -90,6 +107,13 @@ def run(
     plan: Annotated[
         bool, typer.Option("--plan", help="Print every kind of write the run would make, send nothing.")
     ] = False,
+    attestations: Annotated[
+        Path | None,
+        typer.Option(
+            "--attestations",
+            help="Attestations file for the ATT-* criteria (default: the target's `attestations:`).",
+        ),
+    ] = None,
 ) -> None:
     """Certify a payment integration: run the suites, write reports/<run>/readiness.{html,json}, exit 0 on GO."""
     run_id = new_run_id()
@@ -115,6 +139,7 @@ def run(
             server, target = start_embedded(frozenset(fault or ()), tls=tls)
             console.print(f"embedded sandbox on {server.base_url}", highlight=False)
         loaded = load_target(target)
+        load_attestations(attestations or loaded.attestations)  # a bad file stops the run here, one line
         if gateway:
             loaded = loaded.only(list(gateway))
         if plan:
@@ -166,6 +191,8 @@ def run(
             args.append("--paycert-browser")
         if allow_live_writes:
             args.append("--paycert-allow-live-writes")
+        if attestations is not None:
+            args += ["--paycert-attestations", str(attestations)]
         args += ["-q", "--no-header", "-rN"] if verbose else ["-p", "no:terminal"]
         console.print(
             f"certifying {loaded.name}: {', '.join(loaded.gateways)}  (run {run_id})", highlight=False

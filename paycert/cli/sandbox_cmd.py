@@ -25,7 +25,13 @@ def sandbox(
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 8000,
     tls: Annotated[
-        bool, typer.Option("--tls", help="Serve HTTPS with certificates generated at start.")
+        bool,
+        typer.Option(
+            "--tls/--no-tls",
+            # Plain HTTP by default here, unlike `paycert run`: a sandbox started by hand is the one the
+            # README's fixtures/targets/sandbox.yaml (http://127.0.0.1:8000, no CA) points at.
+            help="Serve HTTPS with certificates generated at start, plus a plain-HTTP port that redirects to it.",
+        ),
     ] = False,
     fault: Annotated[
         list[str] | None,
@@ -70,6 +76,10 @@ def _announce(server: SandboxServer) -> None:
     typer.echo(f"paycert sandbox on {server.base_url}  (data: {server.config.data_dir})")
     if server.ca_file:
         typer.echo(f"TLS CA certificate: {server.ca_file}  (export SSL_CERT_FILE={server.ca_file})")
+    if server.plain_http_url:
+        typer.echo(
+            f"plain HTTP on {server.plain_http_url}  (what SEC-HTTPS probes: a target's plain_http_url)"
+        )
     if server.config.faults:
         typer.echo(f"faults: {', '.join(sorted(server.config.faults))}")
     typer.echo("gateways and their public test credentials (export these for a target file):")

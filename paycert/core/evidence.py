@@ -69,7 +69,50 @@ class Attachment:
         return asdict(self)
 
 
-Evidence = Exchange | WebhookCapture | Note | Attachment
+@dataclass(frozen=True)
+class AttestationRecord:
+    """An attestation a person signed for what no test can see (an ATT-* criterion): who, when, on what."""
+
+    criterion: str
+    by: str
+    at: str
+    evidence: str
+    expires: str = ""
+    detail: str = ""
+    label: str = "attestation"
+    kind: Literal["attestation"] = "attestation"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LoadRun:
+    """A bounded load phase against the target (the KPI criteria): its bounds, what it sent and answered, and
+    each operation's latency. One item stands for every request of the phase: each one reached the target."""
+
+    users: int
+    max_requests: int
+    max_seconds: float
+    pace: str  # how the phase kept under the gateway's published rate limit, or "" when it has none
+    stopped_by: str  # "max_requests", "max_seconds" or what else ended it
+    seconds: float
+    requests: int  # sent (never more than max_requests)
+    answered: int  # of which the target answered (any HTTP status)
+    failed: int  # 5xx, 429, transport errors and timeouts
+    iterations: int  # create, pay, read status: started
+    completed: int  # of which the status read back was COMPLETED
+    operations: list[dict[str, Any]]  # name, requests, failures, p50_ms, p95_ms, p99_ms, rps
+    thresholds: dict[str, float]  # success_rate, error_rate, p50_ms, p95_ms, p99_ms
+    errors: list[str] = field(default_factory=list)  # each kind of failed request, its operation and count
+    label: str = "load phase"
+    kind: Literal["load"] = "load"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+Evidence = Exchange | WebhookCapture | Note | Attachment | AttestationRecord | LoadRun
 
 
 @dataclass

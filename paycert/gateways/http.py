@@ -8,12 +8,13 @@ curl line to reproduce it) into the evidence log of the test that is running.
 
 from __future__ import annotations
 
+import email.utils
 import json
 import math
 import socket
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -25,6 +26,7 @@ from paycert.core.errors import GatewayUnreachableError, PaycertError
 from paycert.core.evidence import EvidenceLog, Exchange, Note
 from paycert.gateways.bodies import parse
 from paycert.gateways.curl import curl_line
+from paycert.gateways.pan_watch import PanWatch
 from paycert.gateways.write_guard import WriteGuard
 from paycert.redaction import Redactor
 from paycert.targets.bounds import BodyTooLarge, Deadline, OutOfTime, bounded_client, within
@@ -32,6 +34,10 @@ from paycert.targets.spec import ApiSpec, SchemaViolation
 
 TRANSPORT_RETRIES = 3
 BACKOFF_SECONDS = (0.2, 0.6)
+# A 429 with Retry-After is waited out and the request sent again (002 §2.3: a client honours the limit),
+# at most this often and never for longer than this per wait: a longer wait is the gateway's answer.
+RATE_LIMIT_RETRIES = 2
+MAX_RETRY_AFTER_SECONDS = 10.0
 
 
 class GatewayAnswerError(PaycertError):
@@ -45,6 +51,7 @@ class Recorder:
     redactor: Redactor
     log: EvidenceLog = field(default_factory=EvidenceLog)
     violations: list[SchemaViolation] = field(default_factory=list)
+    pans: PanWatch = field(default_factory=PanWatch)  # the whole run's, never reset by `begin`
 
     def begin(self) -> EvidenceLog:
         self.log = EvidenceLog()
@@ -138,6 +145,14 @@ class GatewayHttp:
     def close(self) -> None:
         self._client.close()
 
+    def observe(
+        self, *, request: Callable[[httpx.Request], None], response: Callable[[httpx.Response], None]
+    ) -> None:
+        """Call `request` before each request leaves (it may raise to keep it from leaving) and `response`
+        as each answer's headers arrive: the KPI load phase budgets and times every request here."""
+        self._client.event_hooks["request"].append(request)
+        self._client.event_hooks["response"].append(response)
+
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
 
@@ -173,6 +188,17 @@ class GatewayHttp:
                 self._fail(method, url, sent_headers, content, label, refused)
         started = time.perf_counter()
         response = self._send_with_retries(method, url, sent_headers, content, label)
+        for _ in range(RATE_LIMIT_RETRIES):
+            wait = self._rate_limited_wait(response)
+            if wait is None:
+                break
+            self._record(method, url, sent_headers, content, label, response=response)
+            self.recorder.note(
+                f"HTTP 429 with Retry-After {wait:g} s: waited and sent {method} again", "rate limit honoured"
+            )
+            time.sleep(wait)
+            started = time.perf_counter()
+            response = self._send_with_retries(method, url, sent_headers, content, label)
         elapsed = (time.perf_counter() - started) * 1000
         body = parse(response)
         violations: list[SchemaViolation] = []
@@ -194,6 +220,16 @@ class GatewayHttp:
         return HttpAnswer(
             response.status_code, response.headers, body, response.text, url, violations, elapsed
         )
+
+    def _rate_limited_wait(self, response: httpx.Response) -> float | None:
+        """Seconds to wait before sending again, for a 429 whose Retry-After is within the bounds; else None."""
+        if response.status_code != 429:
+            return None
+        seconds = retry_after_seconds(response.headers.get("retry-after"))
+        run_left = self.run_deadline.remaining() if self.run_deadline is not None else math.inf
+        if seconds is None or seconds > MAX_RETRY_AFTER_SECONDS or seconds >= run_left:
+            return None
+        return seconds
 
     def _capped(
         self, json_body: Any, form_body: Mapping[str, Any] | None
@@ -270,6 +306,10 @@ class GatewayHttp:
         request_body = r.text(content.decode("utf-8", "replace")) if content else None
         safe_headers = r.headers(headers)
         safe_url = r.url(url)
+        if response is not None:
+            where = f"{method} {safe_url.split('?', maxsplit=1)[0]}"
+            for sighting in self.recorder.pans.look(response.text, url=safe_url, label=label or where):
+                self.recorder.note(f"a full card number in a response: {sighting.describe()}", "finding: PAN")
         self.recorder.log.add(
             Exchange(
                 method=method,
@@ -287,6 +327,20 @@ class GatewayHttp:
         )
         for violation in violations or []:
             self.recorder.note(f"response does not match the spec: {violation}", "finding: schema")
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header in seconds (RFC 9110 §10.2.3: delay-seconds, or an HTTP date); None if unreadable."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(moment.timestamp() - time.time(), 0.0)
 
 
 def _form_value(value: Any) -> str:

@@ -6,8 +6,12 @@ import json
 
 import pytest
 
+from paycert.core.errors import PaycertError
 from paycert.core.pointers import resolve
 from paycert.gateways.client import GatewayClient
+from paycert.load.config import LoadConfig
+from paycert.load.figures import LoadFigures
+from paycert.load.phase import run_load_phase
 from paycert.plugin.checkout import Checkout
 from paycert.plugin.clock import GatewayTime
 from paycert.plugin.inbox import WebhookInbox
@@ -15,6 +19,7 @@ from paycert.plugin.live_webhooks import prepare_live_webhooks, require_webhooks
 from paycert.plugin.outcomes import NOT_EVALUATED_PREFIX
 from paycert.plugin.session import RunState, run_state
 from paycert.targets.profile import Profile
+from paycert.targets.settings import KpiSettings
 from paycert.webhooks.sink import WebhookSink
 
 
@@ -71,6 +76,70 @@ def checkout(paycert_run: RunState, gateway: GatewayClient, sink: WebhookSink) -
         gateway.context_extra["webhook_url"],
         run_dir=paycert_run.run_dir,
     )
+
+
+@pytest.fixture
+def kpi(paycert_run: RunState) -> KpiSettings:
+    """The target's KPI settings: the load phase's bounds and the thresholds it is judged by."""
+    return paycert_run.target.kpi
+
+
+@pytest.fixture(scope="module")
+def load_phases() -> dict[str, LoadFigures | PaycertError]:
+    """The load phases a suite module ran, by gateway: its KPI tests share one phase per gateway."""
+    return {}
+
+
+@pytest.fixture
+def load_phase(
+    paycert_run: RunState,
+    gateway: GatewayClient,
+    sink: WebhookSink,
+    kpi: KpiSettings,
+    load_phases: dict[str, LoadFigures | PaycertError],
+) -> LoadFigures:
+    """The bounded load phase against this gateway (paycert.load), run once per module; its summary goes into
+    each test's evidence. Against a live gateway it moves money: not evaluated unless writes are allowed."""
+    if gateway.target.is_live and not paycert_run.allow_live_writes:
+        pytest.skip(
+            f"{NOT_EVALUATED_PREFIX}{gateway.id} is live and the load phase moves money; "
+            "run with --allow-live-writes (amounts capped, everything refunded or voided)"
+        )
+    if gateway.id not in load_phases:
+        load_phases[gateway.id] = _run_load(paycert_run, gateway, sink, kpi)
+    figures = load_phases[gateway.id]
+    if isinstance(figures, PaycertError):
+        raise figures
+    paycert_run.recorder.log.add(figures.to_evidence(kpi))
+    return figures
+
+
+def _run_load(
+    run: RunState, gateway: GatewayClient, sink: WebhookSink, kpi: KpiSettings
+) -> LoadFigures | PaycertError:
+    if run.target.path is None:
+        return PaycertError("the load phase runs from a target file, and this target has none")
+    rate = (gateway.profile.raw.get("limits") or {}).get("rate") or {}
+    config = LoadConfig(
+        target_file=str(run.target.path),
+        gateway=gateway.id,
+        users=kpi.users,
+        max_requests=kpi.max_requests,
+        max_seconds=kpi.max_seconds,
+        rate_requests=int(rate["requests"]) if "requests" in rate else None,
+        rate_seconds=float(rate["seconds"]) if "seconds" in rate else None,
+        rate_operation=str(rate["operation"]) if "operation" in rate else None,
+        allow_live_writes=run.allow_live_writes,
+        notification_url=str(gateway.context_extra.get("webhook_url") or "") or None,
+        return_base=sink.url,
+    )
+    try:
+        figures = run_load_phase(config)
+    except PaycertError as exc:
+        return PaycertError(run.redactor.text(str(exc)))
+    for problem in figures.problems:  # a live phase says what it could not undo
+        run.harness_error(problem)
+    return figures
 
 
 @pytest.fixture

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import secrets
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -309,7 +311,7 @@ class MerchantHarness:
                 "the merchant declares no push channel (the target names no merchant.push_url)"
             )
         url = self.target.push_url.replace("{orderId}", str(order["orderId"]))
-        return OrderWatch(url, self.target.timeout_seconds)
+        return OrderWatch(url, self.target.timeout_seconds, ca_file=self.target.ca_file)
 
     def _card_for_direct_gateway(self) -> dict[str, str] | None:
         # A direct gateway takes the card with the payment request, so the merchant's checkout must get one:
@@ -340,10 +342,15 @@ class MerchantHarness:
 class OrderWatch:
     """A browser's WebSocket to the merchant: every status the merchant pushes for one order."""
 
-    def __init__(self, url: str, timeout: float) -> None:
+    def __init__(self, url: str, timeout: float, *, ca_file: Path | None = None) -> None:
         self.url = url
         self.seen: list[str] = []
-        self._socket: ClientConnection = connect(url, open_timeout=timeout)
+        # Over wss:// the merchant's certificate is verified like its HTTPS: against its ca_file if it names
+        # one (the embedded sandbox's generated CA), else the system trust store.
+        context = (
+            ssl.create_default_context(cafile=str(ca_file)) if ca_file and url.startswith("wss:") else None
+        )
+        self._socket: ClientConnection = connect(url, open_timeout=timeout, ssl=context)
 
     def __enter__(self) -> OrderWatch:
         return self

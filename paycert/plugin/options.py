@@ -87,6 +87,11 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption(
         "--paycert-faults", default="", help="(set by `paycert run`) sandbox faults injected, comma-separated"
     )
+    group.addoption(
+        "--paycert-attestations",
+        default=None,
+        help="attestations file for the ATT-* criteria (default: the target's `attestations:`)",
+    )
 
 
 def register_markers(config: pytest.Config) -> None:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Generator
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,31 +22,60 @@ from paycert import __version__
 from paycert.core.criteria import Catalogue
 from paycert.core.errors import PaycertError
 from paycert.core.results import Outcome, TestResult, combine
+from paycert.plugin.attested import attestations
 from paycert.plugin.deadline import install as install_deadline
-from paycert.plugin.fixtures import checkout, gateway, gateway_time, paycert_run, profile, sink, webhooks
+from paycert.plugin.experience import experience, merchant_pages
+from paycert.plugin.fixtures import (
+    checkout,
+    gateway,
+    gateway_time,
+    kpi,
+    load_phase,
+    load_phases,
+    paycert_run,
+    profile,
+    sink,
+    webhooks,
+)
 from paycert.plugin.merchant import merchant
 from paycert.plugin.options import add_options, register_markers
 from paycert.plugin.outcomes import classify
+from paycert.plugin.security import pan_echo_results, security
 from paycert.plugin.session import RUN_STATE, RunState
 from paycert.plugin.subresults import CriteriaResults, criteria_results
+from paycert.plugin.transport import transport
 from paycert.report import GatewayInfo, RunInfo, Selection, build_readiness, utc_now_iso, write_report
+from paycert.targets.attestations import load_attestations
 from paycert.targets.home import specs_dir
 from paycert.targets.target import load_target
 
 __all__ = [
+    "attestations",
     "checkout",
     "criteria_results",
+    "experience",
     "gateway",
     "gateway_time",
+    "kpi",
+    "load_phase",
+    "load_phases",
     "merchant",
+    "merchant_pages",
     "paycert_run",
     "profile",
+    "security",
     "sink",
+    "transport",
     "webhooks",
 ]
 
-# What a test's evidence holds of the target itself: requests it answered, webhooks it sent.
-TARGET_EVIDENCE = frozenset({"exchange", "webhook"})
+# What a test's evidence holds of the target itself: requests it answered, webhooks it sent; and, for the
+# criteria no test can see (ATT-*, evidenced_by: attestation), the current attestation a person signed.
+# A load phase's summary (KPI-*) stands for every request of the phase the target answered: each is a check.
+TARGET_EVIDENCE = frozenset({"exchange", "webhook", "attestation", "load"})
+
+# The report's column for attested criteria: they are about the integration as a whole, not one gateway.
+ATTESTED_SUBJECT = "attested"
 
 _PHASES = pytest.StashKey[dict[str, tuple[Outcome, str, bool]]]()
 _STARTED = pytest.StashKey[float]()
@@ -66,6 +96,10 @@ def pytest_configure(config: pytest.Config) -> None:
         if only:
             target = target.only(only)
         catalogue = Catalogue.from_path(specs_dir() / "readiness.yaml")
+        attestations_file = config.getoption("--paycert-attestations")
+        attestations = load_attestations(
+            Path(attestations_file) if attestations_file else target.attestations
+        )
     except PaycertError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[RUN_STATE] = RunState.create(
@@ -80,7 +114,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUN_STATE].allow_live_writes = bool(config.getoption("--paycert-allow-live-writes")) or (
         target.allow_live_writes
     )
+    config.stash[RUN_STATE].attestations = attestations
     install_deadline(config, config.stash[RUN_STATE])
+    # SEC-PAN-ECHO: the seam looks for the profiles' test cards in every response, besides any Luhn-valid one.
+    config.stash[RUN_STATE].recorder.pans.know(
+        str(card.get("number", ""))
+        for g in target.gateways.values()
+        if g.profile is not None
+        for card in (g.profile.raw.get("cards") or {}).values()
+    )
 
 
 def _state(config: pytest.Config) -> RunState | None:
@@ -107,11 +149,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "attested_criterion" in metafunc.fixturenames:
+        _parametrize_attested(metafunc)
     if "gateway_id" not in metafunc.fixturenames:
         return
     state = _state(metafunc.config)
     ids = list(state.target.gateways) if state else []
     metafunc.parametrize("gateway_id", ids, ids=ids, scope="function")
+
+
+def _parametrize_attested(metafunc: pytest.Metafunc) -> None:
+    """One test per ATT-* criterion of the catalogue, each carrying its criterion marker (so -c selects it)."""
+    state = _state(metafunc.config)
+    attested = [c.id for c in state.catalogue if c.evidenced_by == "attestation"] if state else []
+    metafunc.parametrize(
+        "attested_criterion", [pytest.param(c, marks=pytest.mark.criterion(c), id=c) for c in attested]
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -228,8 +281,12 @@ def _finish(state: RunState, item: pytest.Item) -> None:
         return
     if any(h for _, _, h in ordered):
         state.harness_error(f"{item.nodeid}: {reason}")
-    gateway_id = getattr(item, "callspec", None)
-    gid = str(gateway_id.params.get("gateway_id", "")) if gateway_id is not None else ""
+    callspec = getattr(item, "callspec", None)
+    # A test's column: the gateway it ran against, or the one column of the attested criteria.
+    params = callspec.params if callspec is not None else {}
+    # A test of another subject names it with a `subject` parameter (the experience suite's "merchant").
+    subject = params.get("subject", ATTESTED_SUBJECT if "attested_criterion" in params else "")
+    gid = str(params.get("gateway_id", subject))
     evidence = state.recorder.log.to_list()
     if state.recorder.violations:
         evidence.append(
@@ -248,7 +305,7 @@ def _finish(state: RunState, item: pytest.Item) -> None:
             reason=state.redactor.text(reason),
             duration_s=time.monotonic() - item.stash[_STARTED],
             evidence=evidence,
-            checks=sum(e.get("kind") in TARGET_EVIDENCE for e in evidence) + _recorded_checks(item),
+            checks=sum(_checks_in(e) for e in evidence) + _recorded_checks(item),
         )
     )
 
@@ -265,6 +322,14 @@ def engine_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             found[name] = "not installed"
     return found
+
+
+def _checks_in(evidence: dict[str, Any]) -> int:
+    """The checks one evidence item holds of the target: one, or what a load phase's summary counts."""
+    kind = evidence.get("kind")
+    if kind == "load":
+        return int(evidence.get("answered") or 0)
+    return 1 if kind in TARGET_EVIDENCE else 0
 
 
 def _recorded_checks(item: pytest.Item) -> int:
@@ -284,6 +349,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     try:
         state.undo_live_writes()  # first: what it could not undo belongs in the report
+        state.results.extend(pan_echo_results(state))  # card numbers any suite's responses carried
         _write(session, state)
     except (OSError, ValueError, PaycertError) as exc:
         # No traceback for the person running paycert: one line; the CLI then exits 2 (no report).

@@ -15,6 +15,7 @@ from paycert.gateways.http import Recorder, probe
 from paycert.redaction import Redactor
 from paycert.report import new_run_id, utc_now_iso
 from paycert.shopper import BrowserShopper, HttpShopper, ShopperDriver
+from paycert.targets.attestations import AttestationBook
 from paycert.targets.bounds import Deadline
 from paycert.targets.target import GatewayTarget, Target
 from paycert.webhooks.sink import WebhookSink
@@ -44,6 +45,7 @@ class RunState:
     shopper: ShopperDriver | None = None
     allow_live_writes: bool = False
     deadline: Deadline | None = None  # the run's --max-duration (plugin/deadline.py)
+    attestations: AttestationBook = field(default_factory=lambda: AttestationBook(None))
 
     @classmethod
     def create(

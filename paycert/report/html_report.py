@@ -17,6 +17,7 @@ from typing import Any
 
 import jinja2
 
+from paycert.report.latency_chart import latency_svg
 from paycert.report.run import RunInfo
 from paycert.report.trend import compare
 
@@ -98,6 +99,8 @@ def render_html(
             ],
             labels=STATUS_LABELS,
             selection=_selection_text(document["run"]["selection"]),
+            attestations=_attestations_view(document["criteria"]),
+            kpi=_kpi_view(document["criteria"]),
         )
     )
     if redact is not None:
@@ -144,6 +147,46 @@ def _criterion_view(criterion: dict[str, Any], inliner: _Inliner, run: RunInfo) 
     # What the search box looks in: the id, title, family and every gateway's reason.
     text = " ".join([criterion["id"], criterion["title"], criterion["family"], *(c["reason"] for c in cells)])
     return criterion | {"cells": cells, "search_text": text.lower()}
+
+
+def _attestations_view(criteria: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The attested criteria (ATT-*) with who attested them, when and until when, or why they still wait."""
+    rows = []
+    for criterion in criteria:
+        if criterion.get("evidenced_by") != "attestation":
+            continue
+        records = [
+            e
+            for cell in criterion["gateways"].values()
+            for test in cell["tests"]
+            for e in test["evidence"]
+            if e.get("kind") == "attestation"
+        ]
+        reasons = [c["reason"] for c in criterion["gateways"].values() if c["reason"]]
+        rows.append(
+            {
+                "id": criterion["id"],
+                "title": criterion["title"],
+                "blocking": criterion["blocking"],
+                "status": criterion["status"],
+                "record": records[-1] if records and criterion["status"] == "pass" else None,
+                "reason": "; ".join(reasons) or "no attestation was judged",
+            }
+        )
+    return rows
+
+
+def _kpi_view(criteria: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each gateway's load phase (the KPI tests share one, so the first summary found), with its chart."""
+    phases: dict[str, dict[str, Any]] = {}
+    for criterion in criteria:
+        for gateway, cell in criterion["gateways"].items():
+            for test in cell["tests"]:
+                for item in test["evidence"]:
+                    if item.get("kind") == "load" and gateway not in phases:
+                        chart = latency_svg(item["operations"], item["thresholds"])
+                        phases[gateway] = {"gateway": gateway, "load": item, "chart": chart}
+    return list(phases.values())
 
 
 def _evidence_view(item: dict[str, Any], inliner: _Inliner) -> dict[str, Any]:

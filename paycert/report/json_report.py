@@ -54,7 +54,10 @@ def readiness_to_dict(readiness: Readiness) -> dict[str, Any]:
         "run": readiness.run.to_dict(),
         "summary": dict(readiness.summary),
         "gateways": [
-            (info.get(g) or {"id": g, "title": "", "base_url": "", "environment": None})
+            (
+                info.get(g)
+                or {"id": g, "title": "", "base_url": "", "environment": None, "source": "", "notes": []}
+            )
             | {
                 "summary": summarize(
                     c.status for s in readiness.criteria if (c := s.for_gateway(g)) is not None
@@ -102,6 +105,8 @@ def _test(test: TestResult) -> dict[str, Any]:
 def normalize_evidence(item: dict[str, Any]) -> dict[str, Any]:
     """An evidence item with exactly its kind's fields; an unknown kind becomes a note that shows it as text."""
     kind = str(item.get("kind", ""))
+    if kind == "load":
+        return _load_evidence(item)
     fields = EVIDENCE_FIELDS.get(kind)
     if fields is None:
         text = json.dumps(item, sort_keys=True, default=str, ensure_ascii=False)
@@ -113,6 +118,30 @@ def normalize_evidence(item: dict[str, Any]) -> dict[str, Any]:
     normalized: dict[str, Any] = {"kind": kind}
     for name, default in fields.items():
         normalized[name] = _coerce(item.get(name), default, name)
+    return normalized
+
+
+# A load phase's summary (KPI-*): its counts, its bounds, and per operation its latency percentiles.
+LOAD_INTEGERS = ("users", "max_requests", "requests", "answered", "failed", "iterations", "completed")
+LOAD_NUMBERS = ("max_seconds", "seconds")
+LOAD_TEXTS = ("pace", "stopped_by", "label")
+OPERATION_NUMBERS = ("p50_ms", "p95_ms", "p99_ms", "rps")
+
+
+def _load_evidence(item: dict[str, Any]) -> dict[str, Any]:
+    """A load summary with its fields in the schema's types (nested: operations, thresholds, errors)."""
+    normalized: dict[str, Any] = {"kind": "load"}
+    normalized |= {name: int(item.get(name) or 0) for name in LOAD_INTEGERS}
+    normalized |= {name: float(item.get(name) or 0.0) for name in LOAD_NUMBERS}
+    normalized |= {name: str(item.get(name) or "") for name in LOAD_TEXTS}
+    normalized["operations"] = [
+        {"name": str(op.get("name", "")), "requests": int(op.get("requests") or 0)}
+        | {"failures": int(op.get("failures") or 0)}
+        | {name: float(op.get(name) or 0.0) for name in OPERATION_NUMBERS}
+        for op in item.get("operations") or ()
+    ]
+    normalized["thresholds"] = {str(k): float(v) for k, v in dict(item.get("thresholds") or {}).items()}
+    normalized["errors"] = [str(e) for e in item.get("errors") or ()]
     return normalized
 
 

@@ -190,8 +190,15 @@ def _short_name(nodeid: str) -> str:
 
 
 def _verdict(statuses: Sequence[CriterionStatus], harness_errors: Sequence[str]) -> tuple[Verdict, str]:
-    def ids(blocking: bool, outcome: Outcome) -> list[str]:
-        return [s.id for s in statuses if s.criterion.blocking is blocking and s.status is outcome]
+    def ids(blocking: bool, outcome: Outcome, attested: bool | None = None) -> list[str]:
+        """Criteria with this outcome; `attested` narrows to (True) or leaves out (False) the ATT-* ones."""
+        return [
+            s.id
+            for s in statuses
+            if s.criterion.blocking is blocking
+            and s.status is outcome
+            and (attested is None or (s.criterion.evidenced_by == "attestation") is attested)
+        ]
 
     verdict = decide(
         (s.status for s in statuses if s.criterion.blocking),
@@ -203,13 +210,22 @@ def _verdict(statuses: Sequence[CriterionStatus], harness_errors: Sequence[str])
         clauses.append(f"paycert could not run everything ({harness_errors[0]}{more})")
     if not statuses:
         clauses.append("no criterion was in scope, so nothing was certified")
-    clauses += _clauses("blocking", ids(True, Outcome.FAIL), ids(True, Outcome.NOT_EVALUATED))
+    clauses += _clauses("blocking", ids(True, Outcome.FAIL), ids(True, Outcome.NOT_EVALUATED, attested=False))
+    awaiting = ids(True, Outcome.NOT_EVALUATED, attested=True)
+    if awaiting:
+        # Nothing failed there: a person still has to attest it (ATT-*, paycert attest / --attestations).
+        clauses.append(f"{_count('blocking', awaiting)} awaiting attestation: {_names(awaiting)}")
 
     if clauses:
         # A harness error or an empty scope means something was not certified, and that is never a GO.
         return Verdict.NO_GO, f"{Verdict.NO_GO.value}: {'; '.join(clauses)}."
     if verdict is Verdict.CONDITIONAL:
-        others = _clauses("non-blocking", ids(False, Outcome.FAIL), ids(False, Outcome.NOT_EVALUATED))
+        others = _clauses(
+            "non-blocking", ids(False, Outcome.FAIL), ids(False, Outcome.NOT_EVALUATED, attested=False)
+        )
+        pending = ids(False, Outcome.NOT_EVALUATED, attested=True)
+        if pending:
+            others.append(f"{_count('non-blocking', pending)} awaiting attestation: {_names(pending)}")
         return (
             verdict,
             f"{verdict.value}: every blocking criterion passed or does not apply, but {'; '.join(others)}.",

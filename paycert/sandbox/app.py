@@ -11,13 +11,16 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
 from paycert.sandbox import merchant
+from paycert.sandbox.allowlist import AllowList
 from paycert.sandbox.commit import CommitBeforeAnswer
 from paycert.sandbox.config import SandboxConfig
 from paycert.sandbox.faults import FAULTS
 from paycert.sandbox.gateways import GATEWAYS
 from paycert.sandbox.outbox import run_worker
 from paycert.sandbox.pact_states import build_pact_router
+from paycert.sandbox.ratelimit import RateLimit
 from paycert.sandbox.requestlog import RequestLog, RequestLogFile
+from paycert.sandbox.slow_api import SlowApi
 from paycert.sandbox.state import SandboxState
 
 
@@ -61,6 +64,9 @@ def create_app(config: SandboxConfig) -> FastAPI:
     )
     app.state.sandbox = state
     app.add_middleware(CommitBeforeAnswer, store=state.store)
+    app.add_middleware(RateLimit, faults=state.faults)  # inside the request log: its 429s are logged
+    app.add_middleware(SlowApi, faults=state.faults, prefixes=tuple(g.PREFIX for g in GATEWAYS))
+    app.add_middleware(AllowList, faults=state.faults, prefixes=tuple(g.PREFIX for g in GATEWAYS))
     app.add_middleware(RequestLog, log_file=request_log)
 
     for gateway in GATEWAYS:

@@ -49,7 +49,10 @@ FAULTS: dict[str, str] = {
     "no-allowlist": "calls from source addresses outside the allow-list are answered",
     "echo-pan": "payment answers carry the full card number",
     "desktop-only-page": "the hosted payment page is laid out for a desktop only (fixed 960 px, small buttons and text)",
-    "silent-decline": "the hosted page shows no message for a declined card or a failed 3-D Secure challenge",
+    "silent-decline": (
+        "the shopper is shown no message for a declined card or a failed 3-D Secure challenge "
+        "(the merchant's return page the hosted pages send them to shows only the status code)"
+    ),
     "slow-api": "every API answer is delayed (300 ms), past the KPI latency thresholds",
 }
 

@@ -12,6 +12,8 @@ import base64
 import html
 import itertools
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -46,6 +48,42 @@ _ANY_SUBMIT = "button:not([type]), button[type=submit], input[type=submit], inpu
 _RETURNED = "<!doctype html><title>Returned to the merchant</title><h1>Returned to the merchant</h1><p>{}</p>"
 
 
+@dataclass(frozen=True)
+class Device:
+    """The screen a journey runs on: a desktop window by default, or an emulated phone (`mobile.PHONE`)."""
+
+    width: int = 1280
+    height: int = 720
+    scale: float = 1.0
+    mobile: bool = False
+    touch: bool = False
+
+
+# Called with each page of a journey when it arrives (before anything is typed), with the response that
+# brought it, and with the page a journey ends on unlanded ("outcome"); `BrowserShopper.visit` too.
+PageObserver = Callable[["Page", str, "Response | None"], None]
+
+
+def launch_chromium(executable_path: str = CHROMIUM, *, headless: bool = True) -> tuple[Playwright, Browser]:
+    """Start Chromium the one way paycert does; `release_chromium` stops it. A browser that cannot start
+    is a `ShopperError` with Playwright's first line (no call log)."""
+    from playwright.sync_api import Error
+
+    args = list(CHROMIUM_ARGS) if headless else [a for a in CHROMIUM_ARGS if a != "--headless"]
+    playwright = _acquire_playwright()
+    try:
+        browser = playwright.chromium.launch(executable_path=executable_path, headless=headless, args=args)
+    except Error as exc:
+        _release_playwright()
+        raise ShopperError(f"cannot start Chromium at {executable_path}: {_first_line(exc)}") from None
+    return playwright, browser
+
+
+def release_chromium(browser: Browser) -> None:
+    browser.close()
+    _release_playwright()
+
+
 class BrowserShopper(JourneyWalker):
     """`ShopperDriver` on Chromium. One browser per driver, started on first use and closed by `close()`;
     each journey runs in a fresh browser context (no cookies from the previous one). Like Playwright's sync
@@ -67,8 +105,12 @@ class BrowserShopper(JourneyWalker):
         timeout: float = 10.0,
         max_steps: int = DEFAULT_MAX_STEPS,
         viewport: tuple[int, int] = (1280, 720),
+        device: Device | None = None,
+        observer: PageObserver | None = None,
     ) -> None:
-        self.viewport = viewport
+        self.device = device or Device(*viewport)
+        self.viewport = (self.device.width, self.device.height)
+        self.observer = observer
         self.screenshot_dir = screenshot_dir
         self.executable_path = executable_path
         self.headless = headless
@@ -81,30 +123,51 @@ class BrowserShopper(JourneyWalker):
 
     def _ensure_browser(self) -> Browser:
         if self._browser is None:
-            from playwright.sync_api import Error
-
-            args = list(CHROMIUM_ARGS) if self.headless else [a for a in CHROMIUM_ARGS if a != "--headless"]
-            self._playwright = _acquire_playwright()
-            try:
-                self._browser = self._playwright.chromium.launch(
-                    executable_path=self.executable_path, headless=self.headless, args=args
-                )
-            except Error as exc:
-                self.close()
-                raise ShopperError(
-                    f"cannot start Chromium at {self.executable_path}: {_first_line(exc)}"
-                ) from None
+            self._playwright, self._browser = launch_chromium(self.executable_path, headless=self.headless)
         return self._browser
+
+    def start(self) -> Self:
+        """Start Chromium now rather than on the first journey (a `ShopperError` if it cannot start)."""
+        self._ensure_browser()
+        return self
+
+    def _new_context(self) -> BrowserContext:
+        device = self.device
+        context = self._ensure_browser().new_context(
+            ignore_https_errors=self.ca_file is not None,
+            viewport={"width": device.width, "height": device.height},
+            device_scale_factor=device.scale,
+            is_mobile=device.mobile,
+            has_touch=device.touch,
+        )
+        context.set_default_timeout(self.timeout_ms)
+        return context
+
+    def visit(self, url: str, label: str = "page") -> None:
+        """Open `url` on this driver's device and show it to the observer (a page the shopper is sent to
+        after the journey, such as the merchant's real return page)."""
+        from playwright.sync_api import Error
+
+        context = self._new_context()
+        try:
+            page = context.new_page()
+            try:
+                response = page.goto(url, wait_until="load")
+                self._observe(page, label, response)
+            except Error as exc:
+                raise ShopperError(f"{redact_url(url)}: {_first_line(exc)}") from None
+        finally:
+            context.close()
+
+    def _observe(self, page: Page, label: str, response: Response | None) -> None:
+        if self.observer is not None:
+            self.observer(page, label, response)
 
     def _walk(self, entry_url: str, journey: Journey, return_prefix: str) -> ShopperOutcome:
         from playwright.sync_api import Error
 
         number = next(self._journeys)
-        context = self._ensure_browser().new_context(
-            ignore_https_errors=self.ca_file is not None,
-            viewport={"width": self.viewport[0], "height": self.viewport[1]},
-        )
-        context.set_default_timeout(self.timeout_ms)
+        context = self._new_context()
         pages: list[str] = []
         shots: list[Path] = []
 
@@ -133,8 +196,10 @@ class BrowserShopper(JourneyWalker):
                             f"(last: {journey.redact(page.url)})"
                         )
                     _check(response, journey.redact(page.url))
-                    response = self._step(page, journey, number, step, shots)
+                    arrived = response
+                    response = self._step(page, journey, number, step, shots, arrived)
                     if response is None:
+                        self._observe(page, "outcome", arrived)
                         shots += self._shoot(page, number, step, "outcome", mask=page.locator("input"))
                         return ShopperOutcome(page.url, {}, pages, journey.challenged, shots, landed=False)
             except Error as exc:
@@ -144,7 +209,13 @@ class BrowserShopper(JourneyWalker):
             context.close()
 
     def _step(
-        self, page: Page, journey: Journey, number: int, step: int, shots: list[Path]
+        self,
+        page: Page,
+        journey: Journey,
+        number: int,
+        step: int,
+        shots: list[Path],
+        arrived: Response | None = None,
     ) -> Response | None:
         """Fill and submit what the journey asks for on this page; the response of the navigation it caused,
         or None when the journey ends here."""
@@ -163,6 +234,7 @@ class BrowserShopper(JourneyWalker):
         action = journey.next(where, has_challenge=challenge_form is not None, has_payment=has_payment)
         if action is Action.STOP:
             return None
+        self._observe(page, action.value, arrived)
         shots += self._shoot(page, number, step, action.value)
         if spec is not None and challenge_form is not None:
             if action is Action.CHALLENGE_CANCEL:
@@ -196,10 +268,8 @@ class BrowserShopper(JourneyWalker):
 
     def close(self) -> None:
         if self._browser is not None:
-            self._browser.close()
+            release_chromium(self._browser)
             self._browser = None
-        if self._playwright is not None:
-            _release_playwright()
             self._playwright = None
 
     def __enter__(self) -> Self:

@@ -50,6 +50,8 @@ def parse(text: str, where: str, error: type[PaycertError], what: str, *, as_jso
         ) from None
     except yaml.YAMLError as exc:
         raise error(f"{what} {where}: not valid YAML: {_one_line(str(exc))}") from None
+    except ValueError as exc:  # a scalar YAML cannot build, e.g. the date 2026-02-30
+        raise error(f"{what} {where}: not valid YAML: {_one_line(str(exc))}") from None
     except RecursionError:
         raise error(f"{what} {where}: nested too deeply to read") from None
 

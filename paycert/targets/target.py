@@ -37,6 +37,8 @@ class GatewayTarget:
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     contract_filter: OperationFilter | None = None  # `contract:`: the operations the contract suites test
     plain_http_url: str | None = None  # where plain HTTP reaches this host (SEC-HTTPS); None: derived
+    # A second test client that is not this merchant's (SEC-ACCESS: its token must be refused); {}: none given.
+    other_credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def plain_http(self) -> str:
@@ -72,9 +74,11 @@ class GatewayTarget:
     def secrets(self) -> list[str]:
         """Every credential value but the public identifiers, for the redaction of everything written."""
         public = set(self.profile.raw.get("public_credentials", [])) if self.profile else set()
-        return [v for k, v in self.credentials.items() if v and k not in public] + [
-            v for v in self.headers.values() if v
-        ]
+        return (
+            [v for k, v in self.credentials.items() if v and k not in public]
+            + [v for v in self.headers.values() if v]
+            + [v for k, v in self.other_credentials.items() if v and k not in public]
+        )
 
 
 @dataclass(frozen=True)
@@ -218,6 +222,14 @@ def target_from_data(
                     f"{where}: gateway {gid}: environment variable {variable} (header {header}) is not set"
                 )
             headers[header] = value
+        other: dict[str, str] = {}
+        for credential, variable in (entry.get("other_client") or {}).items():
+            value = env.get(variable)
+            if not value:
+                raise TargetError(
+                    f"{where}: gateway {gid}: environment variable {variable} (other_client {credential}) is not set"
+                )
+            other[credential] = value
         ca = entry.get("ca_file")
         gateways[gid] = GatewayTarget(
             id=gid,
@@ -232,6 +244,7 @@ def target_from_data(
             headers=headers,
             contract_filter=OperationFilter.from_raw(entry.get("contract")),
             plain_http_url=entry.get("plain_http_url"),
+            other_credentials=other,
         )
     hooks = raw.get("webhooks") or {}
     live = raw.get("live") or {}

@@ -70,3 +70,32 @@ def test_the_scan_itself_catches_a_planted_leak(tmp_path: Path) -> None:
     planted = '{"cardNumber": "4111111111111111", "secret": "whsec_abcdef0123456789"}'
     assert find_leaks(planted, CARD_NUMBERS)
     assert any(p.search(planted) for p in FORBIDDEN_PATTERNS)
+
+
+GO_LIVE_GUIDELINES = {
+    "SEC-TLS",
+    "SEC-HTTPS",
+    "SEC-ACCESS",
+    "SEC-PAN-ECHO",
+    "SEC-RATE-LIMIT",
+    "SEC-IP-ALLOWLIST",
+    "OPS-CAPS",
+    "KPI-SUCCESS-RATE",
+    "KPI-ERROR-RATE",
+    "KPI-LATENCY",
+    "UX-MOBILE",
+    "UX-ERRORS",
+}
+
+
+def test_every_criterion_of_the_go_live_guidelines_passes_over_https_with_the_example_attestations(
+    embedded: Run,
+) -> None:
+    # The default run serves the sandbox over HTTPS and its target names fixtures/attestations.example.yaml.
+    assert all(g["base_url"].startswith("https://") for g in embedded.readiness["run"]["gateways"])
+    statuses = embedded.statuses()
+    attested = {c["id"] for c in embedded.readiness["criteria"] if c["evidenced_by"] == "attestation"}
+    assert len(attested) == 11
+    assert {cid: statuses.get(cid) for cid in GO_LIVE_GUIDELINES | attested} == dict.fromkeys(
+        GO_LIVE_GUIDELINES | attested, "pass"
+    )

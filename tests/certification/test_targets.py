@@ -38,8 +38,14 @@ def sandbox_target(base_url: str, ca_file: Path | None = None) -> tuple[dict[str
         }
         if ca_file:
             entry["ca_file"] = str(ca_file)
+        other = getattr(module, "OTHER_CREDENTIALS", {})
+        if other:  # SEC-ACCESS: the sandbox's second client, whose token must not reach the first's data
+            entry["other_client"] = {name: env_name(gid, f"other_{name}") for name in other}
+            env.update({env_name(gid, f"other_{name}"): value for name, value in other.items()})
         gateways[gid] = entry
-    return {"name": "a sandbox started separately", "gateways": gateways}, env
+    # The ATT-* criteria: the example attestations speak for the reference sandbox.
+    attestations = str(REPO / "fixtures" / "attestations.example.yaml")
+    return {"name": "a sandbox started separately", "gateways": gateways, "attestations": attestations}, env
 
 
 def write(path: Path, content: object) -> Path:
@@ -55,13 +61,17 @@ def assert_cannot_run(run: Run, words: str) -> None:
     assert run.with_status("pass") == set()
 
 
-def test_a_target_file_pointing_at_a_separately_started_sandbox_is_certified_go(
-    started_sandbox: SandboxServer, tmp_path: Path
-) -> None:
-    content, env = sandbox_target(started_sandbox.base_url)
-    target = write(tmp_path / "target.yaml", content)
+def test_a_target_file_pointing_at_a_separately_started_sandbox_is_certified_go(tmp_path: Path) -> None:
+    # Over HTTPS: a target on plain http:// fails SEC-TLS and SEC-HTTPS, so it cannot be GO.
+    with SandboxServer(SandboxConfig(tmp_path / "sandbox"), tls=True) as server:
+        content, env = sandbox_target(server.base_url, server.ca_file)
+        gateways = content["gateways"]
+        assert isinstance(gateways, dict)
+        for gid, entry in gateways.items():
+            entry["plain_http_url"] = f"{server.plain_http_url}/{gid}"
+        target = write(tmp_path / "target.yaml", content)
 
-    run = paycert("run", "--target", str(target), report_dir=tmp_path / "reports", env=env)
+        run = paycert("run", "--target", str(target), report_dir=tmp_path / "reports", env=env)
 
     assert run.code == 0, run.stderr[-2000:]
     assert run.readiness["verdict"] == "GO"

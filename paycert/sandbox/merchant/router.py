@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,10 +14,31 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from paycert.sandbox.merchant.adapters import ADAPTERS, GatewayRefused
 from paycert.sandbox.merchant.orders import FINAL, Order
 from paycert.sandbox.merchant.service import Merchant, Rejected
+from paycert.sandbox.pages import render
 from paycert.sandbox.state import public_base
 
 # How long one WebSocket waits for the next change before it sends a keep-alive copy of the order.
 WS_IDLE_SECONDS = 15.0
+
+
+# What the shopper reads on the return page for each order status (002 §6.2: a clear message, with guidance).
+RETURN_MESSAGES: dict[str, tuple[str, str]] = {
+    "PAID": ("Thank you", "Your payment was received and your order is confirmed."),
+    "FAILED": (
+        "Payment not completed",
+        "Your payment did not go through: your card was declined, or your bank could not confirm it was you "
+        "(3-D Secure). No money was taken. Please check the card details and try again, use another card, "
+        "or contact your bank.",
+    ),
+    "CANCELLED": (
+        "Payment cancelled",
+        "You cancelled the payment, so nothing was charged. You can order again.",
+    ),
+    "PENDING": (
+        "Payment in progress",
+        "We are waiting for the payment provider to confirm your payment. Reload this page in a minute.",
+    ),
+}
 
 
 def _error(status: int, error: str, message: str) -> JSONResponse:
@@ -121,11 +141,17 @@ def build_router(merchant: Merchant) -> APIRouter:
         order = await merchant.returned(gateway, orderId, dict(request.query_params))
         if order is None:
             return HTMLResponse("<!doctype html><title>Unknown order</title><p>Unknown order.</p>", 404)
-        status = html.escape(order["status"])
-        return HTMLResponse(
-            "<!doctype html><html><head><title>Your order</title></head><body>"
-            f'<p id="order-status" data-status="{status}">Order {html.escape(order["orderId"])}: {status}</p>'
-            "</body></html>"
+        status = str(order["status"])
+        heading, message = RETURN_MESSAGES.get(status, ("Your order", ""))
+        if status == "FAILED" and merchant.state.faults.active("silent-decline"):
+            heading, message = "Your order", ""  # the fault: only the status code, no word on what happened
+        return render(
+            "merchant_return.html",
+            order_id=order["orderId"],
+            status=status,
+            heading=heading,
+            message=message,
+            alert=status == "FAILED",
         )
 
     @router.websocket("/ws/orders/{orderId}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from paycert.sandbox.gateways.gustaffo.api import refuse_other_methods
-from paycert.sandbox.gateways.gustaffo.auth import CREDENTIALS, build_token_router
+from paycert.sandbox.gateways.gustaffo.auth import CREDENTIALS, OTHER_CREDENTIALS, build_token_router
 from paycert.sandbox.gateways.gustaffo.checkout import build_checkout_router
 from paycert.sandbox.gateways.gustaffo.payments import build_payment_router
 from paycert.sandbox.gateways.gustaffo.records import PaymentBook
@@ -19,7 +19,7 @@ from paycert.sandbox.state import SandboxState
 
 PREFIX = "/gustaffo"
 
-__all__ = ["CREDENTIALS", "PREFIX", "build_router"]
+__all__ = ["CREDENTIALS", "OTHER_CREDENTIALS", "PREFIX", "build_router"]
 
 
 def build_router(state: SandboxState) -> APIRouter:

@@ -18,6 +18,12 @@ from paycert.sandbox.state import SandboxState
 
 # The sandbox's public test credentials (documented, served at /_sandbox/credentials): not anyone's secret.
 CREDENTIALS: dict[str, str] = {"client_id": "gustaffo-sandbox", "client_secret": "gst_sandbox_secret_7Qm2"}
+# A second test client, of another merchant: it gets tokens, and this merchant's API refuses them (SEC-ACCESS).
+OTHER_CREDENTIALS: dict[str, str] = {
+    "client_id": "gustaffo-other-merchant",
+    "client_secret": "gst_other_secret_3Lx8",
+}
+NO_ACCESS = "This client has no access to this merchant's API"
 
 TOKEN_KIND = "gustaffo.token"
 TOKEN_TTL_SECONDS = 3600
@@ -46,9 +52,12 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
 
 
 def _credentials_match(client_id: str, client_secret: str) -> bool:
-    id_ok = hmac.compare_digest(client_id.encode(), CREDENTIALS["client_id"].encode())
-    secret_ok = hmac.compare_digest(client_secret.encode(), CREDENTIALS["client_secret"].encode())
-    return id_ok and secret_ok
+    matches = []
+    for known in (CREDENTIALS, OTHER_CREDENTIALS):
+        id_ok = hmac.compare_digest(client_id.encode(), known["client_id"].encode())
+        secret_ok = hmac.compare_digest(client_secret.encode(), known["client_secret"].encode())
+        matches.append(id_ok and secret_ok)
+    return any(matches)
 
 
 def build_token_router(state: SandboxState) -> APIRouter:
@@ -83,7 +92,7 @@ def bearer_check(state: SandboxState) -> Callable[[Request], None]:
     Issued tokens never change (the store keeps each one's expiry, by hash), so a token once read is checked
     from memory; its expiry is still compared with the sandbox clock every time, which may have moved.
     """
-    expiries: dict[str, float] = {}
+    expiries: dict[str, tuple[float, str]] = {}
 
     def check(request: Request) -> None:
         if state.faults.active("no-auth"):
@@ -93,19 +102,26 @@ def bearer_check(state: SandboxState) -> Callable[[Request], None]:
         if scheme.lower() != "bearer" or not token:
             raise GatewayError(401, "unauthorized", "Missing bearer token", {"WWW-Authenticate": "Bearer"})
         digest = _digest(token)
-        expires_at = expiries.get(digest)
-        if expires_at is None:
+        known = expiries.get(digest)
+        if known is None:
             saved = state.store.get(TOKEN_KIND, digest)
             if saved is not None:
                 if len(expiries) >= _MAX_REMEMBERED_TOKENS:
                     expiries.clear()
-                expires_at = expiries[digest] = float(saved["expires_at"])
-        if expires_at is None or expires_at <= state.clock.now():
+                known = expiries[digest] = (float(saved["expires_at"]), str(saved["client_id"]))
+        if known is None or known[0] <= state.clock.now():
             raise GatewayError(
                 401,
                 "invalid_token",
                 "Invalid or expired access token",
                 {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        if known[1] != CREDENTIALS["client_id"]:
+            raise GatewayError(
+                403,
+                "insufficient_scope",
+                NO_ACCESS,
+                {"WWW-Authenticate": 'Bearer error="insufficient_scope"'},
             )
 
     return check

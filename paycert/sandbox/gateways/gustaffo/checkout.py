@@ -87,6 +87,7 @@ def build_checkout_router(state: SandboxState, book: PaymentBook) -> APIRouter:
         return render(
             "gustaffo_pay.html",
             status_code=status_code,
+            faults=state.faults,
             payment=payment,
             amount=f"{major(payment.amount_minor):.2f}",
             action=payment_page_url(request, payment.payment_id),
@@ -157,6 +158,7 @@ def build_checkout_router(state: SandboxState, book: PaymentBook) -> APIRouter:
         return render(
             "gustaffo_challenge.html",
             status_code=status_code,
+            faults=state.faults,
             payment=payment,
             amount=f"{major(payment.amount_minor):.2f}",
             action=str(request.url_for(CHALLENGE_PAGE, payment_id=payment.payment_id)),

@@ -57,7 +57,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return body
 
 
-def _amount_minor(value: Any, *, allow_non_positive: bool, message: str) -> int:
+def _amount_minor(value: Any, *, allow_non_positive: bool, message: str, capped: bool = True) -> int:
     """The amount in minor units, rounded half-up to the cent; 400 `invalid_amount` below 0.01 or above the cap.
 
     Rounded rather than refused: a JSON number such as 19.99 often reaches a server as 19.990000000000002
@@ -70,7 +70,7 @@ def _amount_minor(value: Any, *, allow_non_positive: bool, message: str) -> int:
         raise GatewayError(400, "invalid_amount", message)
     if amount < MIN_AMOUNT and not allow_non_positive:
         raise GatewayError(400, "invalid_amount", message)
-    if abs(amount) > MAX_AMOUNT:
+    if capped and abs(amount) > MAX_AMOUNT:
         raise GatewayError(400, "invalid_amount", f"{message}: above the maximum of {MAX_AMOUNT:.2f}")
     return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
@@ -97,11 +97,11 @@ def _customer(value: Any) -> dict[str, str] | None:
     return {k: v for k, v in (("email", email), ("name", name)) if v is not None}
 
 
-def _parse_create(body: dict[str, Any], *, allow_non_positive: bool) -> dict[str, Any]:
+def _parse_create(body: dict[str, Any], *, allow_non_positive: bool, capped: bool = True) -> dict[str, Any]:
     if "amount" not in body:
         raise GatewayError(400, "invalid_request", "amount is required")
     amount_minor = _amount_minor(
-        body["amount"], allow_non_positive=allow_non_positive, message=INVALID_AMOUNT
+        body["amount"], allow_non_positive=allow_non_positive, message=INVALID_AMOUNT, capped=capped
     )
     currency = body.get("currency")
     if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
@@ -130,7 +130,9 @@ def build_payment_router(state: SandboxState, book: PaymentBook) -> APIRouter:
 
         async def create() -> Response:
             fields = _parse_create(
-                await _json_body(request), allow_non_positive=state.faults.active("accept-bad-amount")
+                await _json_body(request),
+                allow_non_positive=state.faults.active("accept-bad-amount"),
+                capped=not state.faults.active("no-cap"),
             )
             payment = book.create(**fields)
             answer = {

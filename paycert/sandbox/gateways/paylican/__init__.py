@@ -7,11 +7,11 @@ from fastapi import APIRouter
 
 from paycert.sandbox.gateways.paylican import invoices, webhooks
 from paycert.sandbox.gateways.paylican.api import build_api_router
-from paycert.sandbox.gateways.paylican.auth import CREDENTIALS, PREFIX, build_auth_router
+from paycert.sandbox.gateways.paylican.auth import CREDENTIALS, OTHER_CREDENTIALS, PREFIX, build_auth_router
 from paycert.sandbox.gateways.paylican.paypage import build_pay_page_router
 from paycert.sandbox.state import SandboxState
 
-__all__ = ["CREDENTIALS", "PREFIX", "build_router"]
+__all__ = ["CREDENTIALS", "OTHER_CREDENTIALS", "PREFIX", "build_router"]
 
 
 def build_router(state: SandboxState) -> APIRouter:

@@ -25,6 +25,12 @@ CREDENTIALS: dict[str, str] = {
     "password": "paylican-sandbox-password",
     "client_id": CLIENT_ID,
 }
+# A second test user of the realm, another merchant's: it gets tokens, this merchant's API refuses them.
+OTHER_CREDENTIALS: dict[str, str] = {
+    "username": "paycert-other-merchant",
+    "password": "paylican-other-password",
+    "client_id": CLIENT_ID,
+}
 
 # paycert's decision: one hour, so a run that moves the test clock 31 minutes (expiry) keeps its token.
 TOKEN_TTL_SECONDS = 3600
@@ -54,6 +60,8 @@ def check_bearer(state: SandboxState, request: Request) -> Response | None:
     saved = state.store.get(_TOKEN_KIND, _digest(token.strip()))
     if saved is None or saved["expiresAt"] <= state.clock.now():
         return api_error(401, "Invalid or expired access token", path=path, now=state.clock.now())
+    if saved["username"] != CREDENTIALS["username"]:
+        return api_error(403, "Access is denied", path=path, now=state.clock.now())
     return None
 
 
@@ -73,9 +81,11 @@ def build_auth_router(state: SandboxState) -> APIRouter:
             return oauth_error(401, "invalid_client", "Invalid client or Invalid client credentials")
         if field["grant_type"] != "password":
             return oauth_error(400, "unsupported_grant_type", "Unsupported grant_type")
-        user_ok = _same(field["username"], CREDENTIALS["username"])
-        password_ok = _same(field["password"], CREDENTIALS["password"])
-        if not (user_ok and password_ok):
+        users = [
+            _same(field["username"], known["username"]) and _same(field["password"], known["password"])
+            for known in (CREDENTIALS, OTHER_CREDENTIALS)
+        ]
+        if not any(users):
             return oauth_error(401, "invalid_grant", "Invalid user credentials")
         token = secrets.token_urlsafe(32)
         now = state.clock.now()

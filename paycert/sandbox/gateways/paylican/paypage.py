@@ -37,8 +37,14 @@ def _closed_page(invoice: dict[str, Any]) -> Response:
 def _form_page(
     request: Request, invoice: dict[str, Any], *, error: str | None = None, status_code: int = 200
 ) -> Response:
+    state: SandboxState = request.app.state.sandbox  # its faults decide the page's layout (desktop-only-page)
     return render(
-        "paylican_pay.html", status_code=status_code, invoice=invoice, action=request.url.path, error=error
+        "paylican_pay.html",
+        status_code=status_code,
+        faults=state.faults,
+        invoice=invoice,
+        action=request.url.path,
+        error=error,
     )
 
 

@@ -19,7 +19,7 @@ from paycert.sandbox.gateways.txservices import (
     registrations,
     token,
 )
-from paycert.sandbox.gateways.txservices.credentials import CREDENTIALS
+from paycert.sandbox.gateways.txservices.credentials import CREDENTIALS, OTHER_CREDENTIALS
 from paycert.sandbox.gateways.txservices.ledger import PREFIX, Ledger
 from paycert.sandbox.state import SandboxState
 
@@ -34,4 +34,4 @@ def build_router(state: SandboxState) -> APIRouter:
     return router
 
 
-__all__ = ["CREDENTIALS", "PREFIX", "build_router"]
+__all__ = ["CREDENTIALS", "OTHER_CREDENTIALS", "PREFIX", "build_router"]

@@ -16,7 +16,12 @@ from fastapi import Request
 
 from paycert.sandbox.gateways.txservices import codes
 from paycert.sandbox.gateways.txservices.codes import ApiError
-from paycert.sandbox.gateways.txservices.credentials import PARTNER_ID, SECURE_KEY, USERNAME
+from paycert.sandbox.gateways.txservices.credentials import (
+    OTHER_CREDENTIALS,
+    PARTNER_ID,
+    SECURE_KEY,
+    USERNAME,
+)
 from paycert.sandbox.gateways.txservices.http import Params, timestamp
 from paycert.sandbox.state import SandboxState
 
@@ -44,10 +49,12 @@ def issue(params: Params, now: float) -> dict[str, Any]:
         params.get("merchant.username", ""),
         params.get("authentication.sKey", ""),
     )
-    ok = all(
-        hmac.compare_digest(a, b) for a, b in zip(given, (PARTNER_ID, USERNAME, SECURE_KEY), strict=True)
-    )
-    if not ok:
+    other = (OTHER_CREDENTIALS["partner_id"], OTHER_CREDENTIALS["username"], OTHER_CREDENTIALS["secure_key"])
+    matches = [
+        all(hmac.compare_digest(a, b) for a, b in zip(given, known, strict=True))
+        for known in ((PARTNER_ID, USERNAME, SECURE_KEY), other)
+    ]
+    if not any(matches):
         raise ApiError(
             401,
             codes.BAD_CREDENTIALS,
@@ -56,8 +63,8 @@ def issue(params: Params, now: float) -> dict[str, Any]:
     header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     claims = {
         "iss": "txservices-sandbox",
-        "sub": USERNAME,
-        "partnerId": PARTNER_ID,
+        "sub": given[1],
+        "partnerId": given[0],
         "iat": int(now),
         "exp": int(now) + TOKEN_TTL_SECONDS,
     }
@@ -65,7 +72,7 @@ def issue(params: Params, now: float) -> dict[str, Any]:
     return {
         "AuthToken": f"{unsigned}.{_sign(unsigned)}",
         "expiresIn": TOKEN_TTL_SECONDS,
-        "partnerId": PARTNER_ID,
+        "partnerId": given[0],
         "result": {"code": codes.SUCCEEDED, "description": "Token generated successfully"},
         "timestamp": timestamp(now),
     }
@@ -84,7 +91,10 @@ def check(request: Request, state: SandboxState) -> None:
     try:
         claims = json.loads(_unb64(parts[1]))
         expires = float(claims["exp"])
+        subject = str(claims["sub"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ApiError(401, codes.BAD_TOKEN, "Unauthorized: the authtoken is not valid") from exc
     if expires <= state.clock.now():
         raise ApiError(401, codes.BAD_TOKEN, "Unauthorized: the authtoken has expired, request a new one")
+    if subject != USERNAME:
+        raise ApiError(403, codes.BAD_TOKEN, "Forbidden: the authtoken belongs to another merchant")

@@ -35,6 +35,8 @@ def start(
             doc, "P", "confirm", "Transaction pending: the account holder must confirm"
         )
     doc["card"] = card.public()
+    if ledger.state.faults.active("echo-pan"):
+        doc["card"]["number"] = card.number  # the fault: the full card number in every answer of it
     outcome = cards.decide(card, ledger.now())
     if outcome.decision == "declined":
         return ledger.fail(doc, outcome.reason)

@@ -16,5 +16,14 @@ CREDENTIALS: dict[str, str] = {
     "terminal_id": TERMINAL_ID,
 }
 
+# A second test merchant: it gets tokens, and the first merchant's API refuses them (SEC-ACCESS).
+OTHER_CREDENTIALS: dict[str, str] = {
+    "partner_id": "txs-partner-2002",
+    "username": "paycert-other-merchant",
+    "secure_key": "txs-other-secure-key-2b8e40",
+    "member_id": "22002",
+    "terminal_id": "6602",
+}
+
 # What the `bad-signature` fault signs callbacks with instead of the merchant's secure key.
 WRONG_SECURE_KEY = "not-the-merchant-secure-key"

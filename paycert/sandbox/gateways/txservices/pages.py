@@ -94,6 +94,7 @@ def register(router: APIRouter, ledger: Ledger) -> None:
             return doc
         return render(
             "txservices_acs.html",
+            faults=faults,
             payment_id=payment_id,
             amount=doc["amount"],
             currency=doc["currency"],
@@ -122,6 +123,7 @@ def register(router: APIRouter, ledger: Ledger) -> None:
             return doc
         return render(
             "txservices_confirm.html",
+            faults=faults,
             payment_id=payment_id,
             amount=doc["amount"],
             currency=doc["currency"],
