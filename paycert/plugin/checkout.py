@@ -71,16 +71,7 @@ class Checkout:
         return name, Card.from_profile(entry)
 
     def card_context(self, card: Card) -> dict[str, Any]:
-        return {
-            "number": card.number,
-            "expiry_month": card.expiry_month,
-            "expiry_year": card.expiry_year,
-            "expiry_year2": card.expiry_year[-2:],
-            "expiry": card.expiry,
-            "cvv": card.cvv,
-            "holder": card.holder,
-            "brand": card.brand,
-        }
+        return card.request_context()
 
     @property
     def is_direct(self) -> bool:

@@ -15,8 +15,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from paycert.core.evidence import Exchange
+from paycert.probes.one_get import one_get
 from paycert.redaction import Redactor
-from paycert.targets.bounds import bounded_client, within
 
 
 class PlainHttp(StrEnum):
@@ -50,11 +50,7 @@ def probe_plain_http(url: str, *, seconds: float = 10.0, redactor: Redactor | No
     target = url.rstrip("/") + "/"
     started = time.monotonic()
     try:
-        with (
-            bounded_client(verify=True) as client,
-            within(seconds),
-            client.stream("GET", target, headers={"accept": "*/*"}) as response,
-        ):
+        with one_get(target, verify=True, seconds=seconds) as response:
             outcome, detail = _judge(target, response)
             exchange = _exchange(target, response, started, safe)
     except httpx.TransportError as exc:

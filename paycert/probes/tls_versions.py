@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from paycert.core.evidence import Exchange
+from paycert.probes.one_get import one_get
 from paycert.redaction import Redactor
-from paycert.targets.bounds import bounded_client, within
 
 # The versions SEC-TLS offers, oldest first, by their number (as curl's --tlsv1.N flags name them).
 VERSIONS: tuple[tuple[str, ssl.TLSVersion], ...] = (
@@ -209,11 +209,7 @@ def offer(
     curl = f"curl -sS -k -o /dev/null -w '%{{http_code}}\\n' --tlsv{number} --tls-max {number} {shlex.quote(url)}"
     started = time.monotonic()
     try:
-        with (
-            bounded_client(verify=context) as client,
-            within(seconds),
-            client.stream("GET", url, headers={"accept": "*/*"}) as response,
-        ):
+        with one_get(url, verify=context, seconds=seconds) as response:
             session = response.extensions["network_stream"].get_extra_info("ssl_object")
             negotiated = str(session.version()) if session is not None else "?"
             cipher = str(session.cipher()[0]) if session is not None and session.cipher() else "?"
@@ -260,11 +256,7 @@ def _certificate(url: str, ca_file: Path | None, seconds: float, redactor: Redac
     label = f"certificate, verified against {trust}"
     started = time.monotonic()
     try:
-        with (
-            bounded_client(verify=context) as client,
-            within(seconds),
-            client.stream("GET", url, headers={"accept": "*/*"}) as response,
-        ):
+        with one_get(url, verify=context, seconds=seconds) as response:
             session = response.extensions["network_stream"].get_extra_info("ssl_object")
             peer = session.getpeercert() if session is not None else None
             exchange = _exchange(url, label, response, started, curl, redactor)

@@ -55,6 +55,19 @@ class Card:
         except KeyError as exc:
             raise ShopperError(f"the profile card entry has no {exc.args[0]!r}") from None
 
+    def request_context(self) -> dict[str, Any]:
+        """The card as a direct gateway's request templates name its fields (`{card.expiry_year2}` ...)."""
+        return {
+            "number": self.number,
+            "expiry_month": self.expiry_month,
+            "expiry_year": self.expiry_year,
+            "expiry_year2": self.expiry_year[-2:],
+            "expiry": self.expiry,
+            "cvv": self.cvv,
+            "holder": self.holder,
+            "brand": self.brand,
+        }
+
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in evidence (masked in screenshots)."""
         return tuple(value for value in (self.number, self.cvv) if value)
