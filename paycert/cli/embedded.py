@@ -20,13 +20,23 @@ from paycert.targets.home import find_home
 
 # The embedded sandbox's working folder; `stop_embedded` removes only folders named so.
 WORK_PREFIX = "paycert-embedded-"
+# Every working folder made and not yet removed, with its server once started: what `stop_all_embedded`
+# cleans up when a signal ends the command wherever it was (even between mkdtemp and the server's start).
+_LEFT: dict[Path, SandboxServer | None] = {}
 
 
 def start_embedded(faults: frozenset[str] = frozenset(), *, tls: bool = False) -> tuple[SandboxServer, Path]:
     """A sandbox on a free loopback port and a target file for it (credentials exported to this process)."""
     Faults.from_names(faults)  # an unknown fault (UnknownFaultError) stops here, before anything is made
     work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX))
-    server = SandboxServer(SandboxConfig(work / "sandbox", faults=faults), tls=tls).start()
+    _LEFT[work] = None
+    try:
+        server = SandboxServer(SandboxConfig(work / "sandbox", faults=faults), tls=tls)
+        _LEFT[work] = server
+        server.start()
+    except BaseException:
+        stop_all_embedded()
+        raise
     gateways: dict[str, Any] = {}
     for module in GATEWAYS:
         gid = module.PREFIX.strip("/")
@@ -99,5 +109,15 @@ def stop_embedded(server: SandboxServer | None) -> None:
         return
     server.stop()
     work = server.config.data_dir.parent
+    _LEFT.pop(work, None)
     if work.name.startswith(WORK_PREFIX):
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def stop_all_embedded() -> None:
+    """Stop every embedded sandbox this process started and remove every working folder it made."""
+    for work, server in list(_LEFT.items()):
+        if server is not None:
+            server.stop()
+        _LEFT.pop(work, None)
         shutil.rmtree(work, ignore_errors=True)

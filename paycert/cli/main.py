@@ -9,7 +9,19 @@ import sys
 
 import typer
 
-from paycert.cli import attest_cmd, env_cmd, pact_cmd, run_cmd, sandbox_cmd, validate_cmd
+from paycert.cli import (
+    attest_cmd,
+    diff_cmd,
+    env_cmd,
+    init_cmd,
+    merge_cmd,
+    pact_cmd,
+    replay_cmd,
+    report_cmd,
+    run_cmd,
+    sandbox_cmd,
+    validate_cmd,
+)
 
 app = typer.Typer(
     name="paycert",
@@ -24,6 +36,11 @@ app.command(name="verify-pact")(pact_cmd.verify_pact_command)
 app.command(name="env")(env_cmd.env)
 app.command(name="validate")(validate_cmd.validate)
 app.command(name="attest")(attest_cmd.attest)
+app.command(name="init")(init_cmd.init)
+app.command(name="report")(report_cmd.report)
+app.command(name="diff")(diff_cmd.diff)
+app.command(name="replay")(replay_cmd.replay)
+app.command(name="merge")(merge_cmd.merge)
 
 
 @app.callback()

@@ -14,11 +14,13 @@ import pytest
 import typer
 from rich.console import Console
 
-from paycert.cli.embedded import start_embedded, stop_embedded
+from paycert.cli.embedded import start_embedded, stop_all_embedded, stop_embedded
 from paycert.cli.progress import ProgressLines, summary_table, verdict_line
+from paycert.cli.signals import exits_on_signals
 from paycert.core.criteria import Catalogue
 from paycert.core.errors import PaycertError
 from paycert.gateways.write_plan import plan_writes, render
+from paycert.plugin.shard import load_durations, parse_shard
 from paycert.report import (
     RunInfo,
     Selection,
@@ -53,6 +55,7 @@ INNER_CONFIG = Path(__file__).with_name("inner-pytest.ini")
 console = Console(width=120)
 
 
+@exits_on_signals(cleanup=stop_all_embedded)  # Ctrl-C/SIGTERM: no temp folder left, exit 130/143
 def run(
     target: Annotated[
         Path | None, typer.Option(help="Target file; default: start the embedded sandbox.")
@@ -114,6 +117,23 @@ def run(
             help="Attestations file for the ATT-* criteria (default: the target's `attestations:`).",
         ),
     ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="Run only shard K of N (K/N) of the selected tests, e.g. one CI job of a matrix. Its report "
+            "judges only its own tests, so it exits 0 once written (2 on harness errors): `paycert merge` the "
+            "shards for the release verdict and exit code.",
+        ),
+    ] = None,
+    durations_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--durations-from",
+            help="Run folder whose per-test durations balance --shard (default: the newest unsharded run "
+            "in --report-dir; none: round-robin). Give every shard the same one.",
+        ),
+    ] = None,
 ) -> None:
     """Certify a payment integration: run the suites, write reports/<run>/readiness.{html,json}, exit 0 on GO."""
     run_id = new_run_id()
@@ -129,6 +149,10 @@ def run(
     try:
         home = find_home()
         Catalogue.from_path(home / "specs" / "readiness.yaml")  # a broken catalogue stops the run here
+        if shard is not None:
+            parse_shard(shard)  # a bad K/N stops the run here, one line
+        if durations_from is not None:
+            load_durations(durations_from)  # so does a folder without results
         unknown_suites = sorted(set(suite or ()) - set(SUITES))
         if unknown_suites:
             raise PaycertError(f"unknown suite(s) {', '.join(unknown_suites)}; known: {', '.join(SUITES)}")
@@ -193,6 +217,10 @@ def run(
             args.append("--paycert-allow-live-writes")
         if attestations is not None:
             args += ["--paycert-attestations", str(attestations)]
+        if shard is not None:
+            args += ["--paycert-shard", shard]
+        if durations_from is not None:
+            args += ["--paycert-durations-from", str(durations_from)]
         args += ["-q", "--no-header", "-rN"] if verbose else ["-p", "no:terminal"]
         console.print(
             f"certifying {loaded.name}: {', '.join(loaded.gateways)}  (run {run_id})", highlight=False
@@ -202,7 +230,12 @@ def run(
         # must not change a verdict. Hypothesis's own plugin stays: the merchant suite's properties use it.
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         args += ["-p", "paycert.plugin.plugin", "-p", "_hypothesis_pytestplugin"]
-        code = pytest.main(args, plugins=[ProgressLines(console)])
+        # A live bar where stdout is a terminal; not beside pytest's own output (-v), which would tear it.
+        progress = ProgressLines.from_stdout(width=console.width, live=False if verbose else None)
+        try:
+            code = pytest.main(args, plugins=[progress])
+        finally:
+            progress.close()
     finally:
         stop_embedded(server)
     readiness_file = report_dir / run_id / "readiness.json"
@@ -227,6 +260,10 @@ def run(
         first = document["harness_errors"][0]
         typer.echo(f"paycert: could not certify everything: {first}", err=True)
         raise typer.Exit(EXIT_HARNESS)
+    if shard is not None:
+        # A shard's verdict covers only its slice of the tests (another gateway's half of a criterion ran on
+        # another shard), so it gates nothing: it ran (0) or it could not (2); `paycert merge` gives the verdict.
+        raise typer.Exit(EXIT_GO)
     if document["verdict"] == "GO" or (document["verdict"] == "CONDITIONAL" and conditional_ok):
         raise typer.Exit(EXIT_GO)
     raise typer.Exit(EXIT_NOT_GO)

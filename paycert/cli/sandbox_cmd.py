@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -9,11 +10,13 @@ from typing import Annotated
 
 import typer
 
+from paycert.cli.signals import Interrupted, ending_on_signals
 from paycert.sandbox import SandboxConfig, SandboxServer
 from paycert.sandbox.faults import FAULTS, Faults, UnknownFaultError
 from paycert.sandbox.gateways import GATEWAYS
 
 EXIT_HARNESS_ERROR = 2
+WORK_PREFIX = "paycert-sandbox-"
 
 
 def env_name(gateway: str, credential: str) -> str:
@@ -59,17 +62,34 @@ def sandbox(
     except UnknownFaultError as exc:
         typer.echo(f"paycert sandbox: {exc}", err=True)
         raise typer.Exit(EXIT_HARNESS_ERROR) from None
-    directory = data_dir or Path(tempfile.mkdtemp(prefix="paycert-sandbox-"))
-    config = SandboxConfig(
-        directory, faults=frozenset(fault or ()), egress_hosts=frozenset(webhook_host or ())
-    )
+    with ending_on_signals() as received:
+        # A folder made here is the sandbox's alone: removed however serving ends; a --data-dir is kept.
+        directory = data_dir or Path(tempfile.mkdtemp(prefix=WORK_PREFIX))
+        try:
+            _serve(directory, host, port, tls, frozenset(fault or ()), frozenset(webhook_host or ()))
+        except Interrupted:
+            pass  # uvicorn has shut down; the exit code below says which signal
+        finally:
+            if data_dir is None:
+                shutil.rmtree(directory, ignore_errors=True)
+    if received.exit_code is not None:
+        raise typer.Exit(received.exit_code)
+
+
+def _serve(
+    directory: Path, host: str, port: int, tls: bool, faults: frozenset[str], egress: frozenset[str]
+) -> None:
+    config = SandboxConfig(directory, faults=faults, egress_hosts=egress)
     try:
         server = SandboxServer(config, host=host, port=port, tls=tls, log_level="info")
     except OSError as exc:
         typer.echo(f"paycert sandbox: cannot listen on {host}:{port}: {exc.strerror}", err=True)
         raise typer.Exit(EXIT_HARNESS_ERROR) from None
-    _announce(server)
-    server.serve_forever()
+    try:
+        _announce(server)
+        server.serve_forever()
+    finally:
+        server.stop()
 
 
 def _announce(server: SandboxServer) -> None:

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+WEBHOOK_ID_PREFIX = "wh_"
+
+
+def webhook_capture_id(path: str, received_at: float, body: str) -> str:
+    """The id a report gives one captured webhook (`paycert replay RUN EVENT_ID` names it by this).
+
+    A digest of what was captured, not the gateway's own event id: a gateway's retries of one event share
+    that id, while each delivery the sink received is its own piece of evidence. Computed from the redacted
+    body, so the report alone (without the raw capture) always yields the same id.
+    """
+    digest = hashlib.sha256(f"{path}\n{received_at!r}\n{body}".encode()).hexdigest()
+    return f"{WEBHOOK_ID_PREFIX}{digest[:12]}"
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,7 @@ class WebhookCapture:
     answer: str
     signature: str = ""
     label: str = ""
+    id: str = ""  # webhook_capture_id(...) of the redacted capture; "" lets the report compute it
     kind: Literal["webhook"] = "webhook"
 
     def to_dict(self) -> dict[str, Any]:

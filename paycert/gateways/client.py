@@ -12,8 +12,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from paycert.core.errors import NotApplicable, PaycertError
+from paycert.core.evidence import Exchange
 from paycert.core.pointers import MISSING, resolve
 from paycert.core.states import PaymentState
+from paycert.gateways.curl import token_hint, token_variable
 from paycert.gateways.hooks_loader import load_hook
 from paycert.gateways.http import GatewayHttp, HttpAnswer, Recorder
 from paycert.gateways.token_answers import token_trouble
@@ -123,6 +125,7 @@ class GatewayClient:
             guard=self.guard,
         )
         self._token: str | None = None
+        self._token_hinted = False
         self._token_expires: float = 0.0
         self._now = clock
         self.context_extra: dict[str, Any] = {}
@@ -244,7 +247,8 @@ class GatewayClient:
         token = resolve(result.body, pointer) if result.ok else MISSING
         if not isinstance(token, (str, int)) or isinstance(token, bool) or token == "":
             raise PaycertError(f"{self.id}: {token_trouble(result.answer, pointer, auth)}")
-        self.recorder.redactor.add_secret(str(token))
+        self.recorder.redactor.add_secret(str(token), token_variable(self.id))
+        self._hint_token(result, pointer)
         ttl = resolve(result.body, auth["expires_in"]) if "expires_in" in auth else MISSING
         seconds = float(auth.get("default_ttl_seconds", 300))
         if ttl is not MISSING:
@@ -257,6 +261,16 @@ class GatewayClient:
         self._token = str(token)
         self._token_expires = self._now() + max(seconds - TOKEN_SAFETY_MARGIN_SECONDS, 1)
         return self._token
+
+    def _hint_token(self, result: ApiResult, pointer: str) -> None:
+        """Once per gateway, say beside the token request how to set the token variable its curl lines use."""
+        if self._token_hinted or "json" not in result.answer.headers.get("content-type", ""):
+            return
+        exchanges = [e for e in self.recorder.log.items if isinstance(e, Exchange) and e.status is not None]
+        hint = token_hint(self.id, exchanges[-1].curl, pointer) if exchanges else None
+        if hint:
+            self._token_hinted = True
+            self.recorder.note(hint, f"to run the curl lines: set ${token_variable(self.id)}")
 
     def auth_headers(self, token: str | None = None) -> dict[str, str]:
         apply = self.profile.auth.get("apply")

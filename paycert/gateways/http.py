@@ -14,7 +14,8 @@ import math
 import socket
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -52,6 +53,8 @@ class Recorder:
     log: EvidenceLog = field(default_factory=EvidenceLog)
     violations: list[SchemaViolation] = field(default_factory=list)
     pans: PanWatch = field(default_factory=PanWatch)  # the whole run's, never reset by `begin`
+    # Told what the run now waits for ("" when the wait is over); the console's progress display sets it.
+    on_wait: Callable[[str], None] = field(default=lambda what: None, repr=False)
 
     def begin(self) -> EvidenceLog:
         self.log = EvidenceLog()
@@ -60,6 +63,16 @@ class Recorder:
 
     def note(self, text: str, label: str = "") -> None:
         self.log.add(Note(self.redactor.text(text), label))
+
+    @contextmanager
+    def waiting(self, what: str) -> Iterator[None]:
+        """Say what a long wait waits for (a webhook, a settle window, an engine's budget) while it lasts:
+        the console shows it beside the running test, so a quiet run always says why it is quiet."""
+        self.on_wait(self.redactor.text(what))
+        try:
+            yield
+        finally:
+            self.on_wait("")
 
 
 @dataclass(frozen=True)
@@ -140,6 +153,7 @@ class GatewayHttp:
         self.spec = spec
         self.timeout = timeout
         self.run_deadline = run_deadline
+        self.ca_file = ca_file
         self._client = bounded_client(verify=_verify(ca_file))
 
     def close(self) -> None:
@@ -320,7 +334,15 @@ class GatewayHttp:
                 response_headers=r.headers(dict(response.headers)) if response is not None else {},
                 response_body=r.text(response.text[:20000]) if response is not None else None,
                 duration_ms=round(elapsed_ms, 2),
-                curl=curl_line(method, safe_url, safe_headers, request_body),
+                # From the parts as sent: secrets with a variable become `"$VAR"`, so the line runs as pasted.
+                curl=curl_line(
+                    method,
+                    url,
+                    headers,
+                    content.decode("utf-8", "replace") if content else None,
+                    r,
+                    ca_file=self.ca_file,
+                ),
                 error=r.text(error) if error else None,
                 label=label,
             )

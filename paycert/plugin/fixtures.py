@@ -41,6 +41,12 @@ def gateway(paycert_run: RunState, gateway_id: str, request: pytest.FixtureReque
 
 
 @pytest.fixture
+def gateway_client(gateway: GatewayClient) -> GatewayClient:
+    """The same client as `gateway`, under the name a team's own suite reads best (both stay)."""
+    return gateway
+
+
+@pytest.fixture
 def gateway_time(gateway: GatewayClient) -> GatewayTime:
     """Let time pass for the gateway: its sandbox clock moves at once, a real gateway is waited for."""
     ca = gateway.target.ca_file
@@ -49,6 +55,7 @@ def gateway_time(gateway: GatewayClient) -> GatewayTime:
 
 @pytest.fixture
 def profile(gateway: GatewayClient) -> Profile:
+    """The profile of the gateway this test runs against (its cards, statuses, operations)."""
     return gateway.profile
 
 
@@ -56,6 +63,12 @@ def profile(gateway: GatewayClient) -> Profile:
 def sink(paycert_run: RunState) -> WebhookSink:
     """paycert's local webhook receiver (the same one for the whole run)."""
     return paycert_run.webhook_sink()
+
+
+@pytest.fixture
+def webhook_sink(sink: WebhookSink) -> WebhookSink:
+    """The same receiver as `sink`, under the name a team's own suite reads best (both stay)."""
+    return sink
 
 
 @pytest.fixture
@@ -134,7 +147,8 @@ def _run_load(
         return_base=sink.url,
     )
     try:
-        figures = run_load_phase(config)
+        with run.waiting(f"the KPI load phase on {gateway.id} ({kpi.max_seconds:g} s at most)"):
+            figures = run_load_phase(config)
     except PaycertError as exc:
         return PaycertError(run.redactor.text(str(exc)))
     for problem in figures.problems:  # a live phase says what it could not undo

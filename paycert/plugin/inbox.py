@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from paycert.core.evidence import WebhookCapture
+from paycert.core.evidence import WebhookCapture, webhook_capture_id
 from paycert.core.pointers import MISSING, resolve
 from paycert.core.states import PaymentState
 from paycert.gateways.client import GatewayClient, Payment
@@ -108,11 +108,14 @@ class WebhookInbox:
     ) -> list[WebhookEvent]:
         """Wait (bounded) until at least `count` matching deliveries arrived; returns what arrived by then."""
         deadline = time.monotonic() + timeout
-        while True:
-            found = self.events(predicate)
-            if len(found) >= count or time.monotonic() >= deadline:
-                return found
-            time.sleep(POLL_SECONDS)
+        with self.client.recorder.waiting(
+            f"{count} webhook(s) from {self.client.id} ({timeout:g} s at most)"
+        ):
+            while True:
+                found = self.events(predicate)
+                if len(found) >= count or time.monotonic() >= deadline:
+                    return found
+                time.sleep(POLL_SECONDS)
 
     def wait_for_state(self, state: PaymentState, timeout: float = 30.0) -> WebhookEvent | None:
         found = self.wait(lambda e: e.state is state, timeout=timeout)
@@ -131,13 +134,15 @@ class WebhookInbox:
             return
         self._recorded.add(key)
         redactor = self.client.recorder.redactor
+        body = redactor.text(event.delivery.body.decode("utf-8", "replace"))
         self.client.recorder.log.add(
             WebhookCapture(
                 path=event.delivery.path,
                 headers=redactor.headers(event.delivery.headers),
-                body=redactor.text(event.delivery.body.decode("utf-8", "replace")),
+                body=body,
                 received_at=event.delivery.received_at,
                 answer=event.delivery.answer,
                 label=f"webhook {event.event_type or ''}".strip(),
+                id=webhook_capture_id(event.delivery.path, event.delivery.received_at, body),
             )
         )

@@ -153,6 +153,11 @@ class MerchantHarness:
         return self._walk_window(order_id, None, move_clock=move_clock)
 
     def _walk_window(self, order_id: str, done: Check | None, *, move_clock: bool) -> dict[str, Any]:
+        what = f"the merchant's order {order_id} to settle ({self.target.settle_seconds:g} s window)"
+        with self.run.waiting(what):
+            return self._walk(order_id, done, move_clock=move_clock)
+
+    def _walk(self, order_id: str, done: Check | None, *, move_clock: bool) -> dict[str, Any]:
         window, real = self.target.settle_seconds, self.target.settle_real_seconds
         current = self.order(order_id)
         if done is not None and done(current):

@@ -88,6 +88,16 @@ def add_options(parser: pytest.Parser) -> None:
         "--paycert-faults", default="", help="(set by `paycert run`) sandbox faults injected, comma-separated"
     )
     group.addoption(
+        "--paycert-shard",
+        default="",
+        help="run only shard K of N (K/N) of the collected tests; paycert merge combines the shards' reports",
+    )
+    group.addoption(
+        "--paycert-durations-from",
+        default="",
+        help="run folder whose results.json durations balance --paycert-shard (default: the newest whole run)",
+    )
+    group.addoption(
         "--paycert-attestations",
         default=None,
         help="attestations file for the ATT-* criteria (default: the target's `attestations:`)",

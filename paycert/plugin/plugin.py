@@ -1,8 +1,37 @@
-"""paycert's pytest plugin (entry point `pytest11: paycert`).
+"""paycert's pytest plugin (entry point `pytest11: paycert`): `paycert run` drives it, and so can a team's suite.
 
-Inert unless a target is given (`--paycert-target` or PAYCERT_TARGET): then it parametrizes the suites over
+Inert unless a target is given (`--paycert-target` or PAYCERT_TARGET): then it parametrizes the tests over
 the target's gateways, records each test's evidence, turns outcomes into criterion results and writes the
 readiness report at the end of the session.
+
+From your own pytest suite (`pip install paycert` loads this plugin; README "Use paycert from your own pytest
+suite"): `python -m pytest --paycert-target paycert-target.yaml`, and tests such as
+
+    from paycert.core.states import PaymentState
+
+    @pytest.mark.criterion("PAY-SUCCESS")
+    def test_a_paid_order_is_completed(checkout):
+        paid = checkout.pay("COMPLETED")  # the profile's card with that outcome, on the hosted page
+        assert checkout.status(paid.payment) is PaymentState.COMPLETED
+
+Fixtures (each test that uses one runs once per gateway of the target, as `gateway_id`):
+    gateway_client (alias: gateway)  the gateway's client: every call redacted, recorded, checked against the spec
+    checkout        create payments and play the shopper on the gateway's pages (skipped on live unless allowed)
+    webhook_sink (alias: sink)       paycert's local webhook receiver; webhooks: what this gateway sent to it
+    profile         the gateway's profile (cards, statuses, operations)
+    merchant        the target's merchant integration, paycert playing the gateway at it
+    attestations    the run's attestations desk (ATT-* criteria)
+    gateway_time, kpi, load_phase, security, transport, criteria_results, paycert_run: what paycert's own
+                    suites use (see each fixture's docstring)
+Markers: `criterion(ID, ...)` the criteria a test evidences (ids of specs/readiness.yaml, checked at
+collection); `records(ID, ...)` criteria a test records itself through `criteria_results`; `moves_money`.
+Options: the `--paycert-*` group (`pytest --help`): --paycert-target (env PAYCERT_TARGET), --paycert-report-dir
+(env PAYCERT_REPORT_DIR), --paycert-run-id, --paycert-gateway, --paycert-browser, --paycert-seed,
+--paycert-attestations, --paycert-allow-live-writes, --paycert-max-duration ...
+
+Scope: `paycert run` judges what was selected (with no selection, the whole catalogue). A suite run by pytest
+directly selected the criteria of its collected tests: the report judges those, and lists every other
+criterion as out of scope, so a team's ten-line suite is not NO-GO for criteria it never asked about.
 """
 
 from __future__ import annotations
@@ -28,6 +57,7 @@ from paycert.plugin.experience import experience, merchant_pages
 from paycert.plugin.fixtures import (
     checkout,
     gateway,
+    gateway_client,
     gateway_time,
     kpi,
     load_phase,
@@ -35,6 +65,7 @@ from paycert.plugin.fixtures import (
     paycert_run,
     profile,
     sink,
+    webhook_sink,
     webhooks,
 )
 from paycert.plugin.merchant import merchant
@@ -42,6 +73,8 @@ from paycert.plugin.options import add_options, register_markers
 from paycert.plugin.outcomes import classify
 from paycert.plugin.security import pan_echo_results, security
 from paycert.plugin.session import RUN_STATE, RunState
+from paycert.plugin.shard import install as install_shard
+from paycert.plugin.shard import shard_info
 from paycert.plugin.subresults import CriteriaResults, criteria_results
 from paycert.plugin.transport import transport
 from paycert.report import GatewayInfo, RunInfo, Selection, build_readiness, utc_now_iso, write_report
@@ -55,6 +88,7 @@ __all__ = [
     "criteria_results",
     "experience",
     "gateway",
+    "gateway_client",
     "gateway_time",
     "kpi",
     "load_phase",
@@ -66,6 +100,7 @@ __all__ = [
     "security",
     "sink",
     "transport",
+    "webhook_sink",
     "webhooks",
 ]
 
@@ -116,6 +151,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[RUN_STATE].attestations = attestations
     install_deadline(config, config.stash[RUN_STATE])
+    state = config.stash[RUN_STATE]
+    try:
+        install_shard(config, state.reports_root, lambda: list(state.scope), _evidenced)
+    except PaycertError as exc:
+        raise pytest.UsageError(str(exc)) from None
     # SEC-PAN-ECHO: the seam looks for the profiles' test cards in every response, besides any Luhn-valid one.
     config.stash[RUN_STATE].recorder.pans.know(
         str(card.get("number", ""))
@@ -273,6 +313,8 @@ def _finish(state: RunState, item: pytest.Item) -> None:
     ordered = [phases[p] for p in ("setup", "call", "teardown") if p in phases]
     outcome = combine(o for o, _, _ in ordered) if ordered else Outcome.NOT_EVALUATED
     reason = next((r for o, r, _ in ordered if o is outcome and r), "")
+    if not criteria and not _evidenced(item) and _own_suite(item.config):
+        return  # a team's own test that is not about a criterion: not paycert's to judge
     if not criteria:
         # A test that records its own criteria (or none) and then crashed: its criteria stay in scope,
         # not evaluated where nothing was recorded, and the run says the harness broke.
@@ -347,6 +389,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     state = _state(session.config)
     if state is None:
         return
+    if session.exitstatus == pytest.ExitCode.INTERRUPTED:
+        # Ctrl-C or SIGTERM: what ran is kept, and the report says the rest was never run (never a GO).
+        state.harness_error("the run was interrupted (Ctrl-C or SIGTERM) before every test had run")
     try:
         state.undo_live_writes()  # first: what it could not undo belongs in the report
         state.results.extend(pan_echo_results(state))  # card numbers any suite's responses carried
@@ -359,13 +404,27 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         state.close()
 
 
+def _own_suite(config: pytest.Config) -> bool:
+    """Whether pytest was run directly on a suite, not by `paycert run` (which always passes a selection)."""
+    return not config.getoption("--paycert-selection")
+
+
 def _write(session: pytest.Session, state: RunState) -> None:
     selection_raw = json.loads(state.selection) if state.selection else {}
     selection = Selection.from_dict(selection_raw)
+    shard = shard_info(session.config)
     scoped = bool(selection.suites or selection.criteria or selection.keyword)
+    if _own_suite(session.config):
+        # Not `paycert run`: a team's own suite selected exactly the criteria of its collected tests.
+        only = tuple(g for g in str(session.config.getoption("--paycert-gateway") or "").split(",") if g)
+        selection = Selection(criteria=tuple(state.scope), gateways=only)
+        scoped = True
     in_scope: tuple[str, ...] | None = None
     if scoped:
         in_scope = tuple(dict.fromkeys([*selection.criteria, *state.scope]))
+    if shard is not None:
+        # A shard owes a status only to what its own tests evidence; `paycert merge` restores the whole scope.
+        in_scope = tuple(state.scope)
     if session.testscollected == 0 and not state.harness_errors and not state.unreachable:
         state.harness_error("no certification test was collected: nothing was evaluated")
     run = RunInfo(
@@ -393,6 +452,7 @@ def _write(session: pytest.Session, state: RunState) -> None:
         target_file=str(session.config.getoption("--paycert-target-file") or ""),
         faults=tuple(f for f in str(session.config.getoption("--paycert-faults") or "").split(",") if f),
         versions=engine_versions(),
+        shard=shard,
     )
     readiness = build_readiness(state.catalogue, state.results, run)
     secrets = [*state.target.secrets, *state.redactor.secrets]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,7 +60,7 @@ class RunState:
         seed: int | None,
         selection: str,
     ) -> RunState:
-        redactor = Redactor(target.secrets)
+        redactor = Redactor(target.secrets, target.secret_variables)
         return cls(
             target=target,
             catalogue=catalogue,
@@ -75,6 +76,10 @@ class RunState:
     @property
     def run_dir(self) -> Path:
         return self.reports_root / self.run_id
+
+    def waiting(self, what: str) -> AbstractContextManager[None]:
+        """`with run.waiting("a COMPLETED webhook"):` around a long wait: the console says what it waits for."""
+        return self.recorder.waiting(what)
 
     def harness_error(self, message: str) -> None:
         line = self.redactor.text(message.splitlines()[0] if message else "harness error")

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus
 
 __all__ = [
+    "ENV_REFERENCE",
     "MASK",
     "Redactor",
     "find_leaks",
@@ -197,9 +198,15 @@ def _mask_auth_credentials(text: str) -> str:
     return "".join(pieces)
 
 
+# A shell reference to an environment variable (`$PAYCERT_GUSTAFFO_TOKEN`) stands where a curl line needs a
+# secret: it names where the value is, never the value, so it counts as masked.
+ENV_REFERENCE = re.compile(r"\$(?:[A-Z_][A-Z0-9_]*|\{[A-Z_][A-Z0-9_]*\})")
+
+
 def _is_masked(value: str) -> bool:
-    bare = value.strip("\"'")
-    return bare in (MASK, "") or bool(_MASKED_PAN.search(bare))
+    # Quotes around a value, escaped ones too (`\"` when the text is serialized as JSON), are no part of it.
+    bare = value.strip("\"'\\")
+    return bare in (MASK, "") or bool(_MASKED_PAN.search(bare)) or bool(ENV_REFERENCE.fullmatch(bare))
 
 
 def _credential_value(key: str, value: str) -> str | None:
@@ -437,19 +444,31 @@ def find_leaks(text: str, secrets: Iterable[str] = ()) -> list[str]:
 class Redactor:
     """The run's redaction, carrying the secrets it knows (credentials, webhook secrets, test cards)."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str] = (), variables: Mapping[str, str] | None = None) -> None:
         self._secrets: list[str] = []
+        self._variables: dict[str, str] = {}
         for secret in secrets:
             self.add_secret(secret)
+        for value, variable in (variables or {}).items():
+            self.add_secret(value, variable)
 
     @property
     def secrets(self) -> tuple[str, ...]:
         return tuple(self._secrets)
 
-    def add_secret(self, value: str | None) -> None:
-        """Remember a value to mask everywhere; values shorter than 4 characters are ignored."""
-        if value and len(value) >= MIN_SECRET_LENGTH and value not in self._secrets:
-            self._secrets.append(value)
+    @property
+    def variables(self) -> dict[str, str]:
+        """Secret value -> the environment variable a user sets it in (curl lines name it, never the value)."""
+        return dict(self._variables)
+
+    def add_secret(self, value: str | None, variable: str | None = None) -> None:
+        """Remember a value to mask everywhere (values shorter than 4 characters are ignored), and the
+        environment variable it can be referred to by, where it has one."""
+        if value and len(value) >= MIN_SECRET_LENGTH:
+            if value not in self._secrets:
+                self._secrets.append(value)
+            if variable and value not in self._variables:
+                self._variables[value] = variable
 
     def text(self, text: str) -> str:
         return redact_text(text, self._secrets)

@@ -17,7 +17,7 @@ from paycert.report.readiness import (
     Readiness,
     build_readiness,
 )
-from paycert.report.run import GatewayInfo, RunInfo, Selection, new_run_id, utc_now_iso
+from paycert.report.run import GatewayInfo, RunInfo, Selection, ShardInfo, new_run_id, utc_now_iso
 from paycert.report.trend import StatusChange, Trend, compare
 from paycert.report.writer import ReportPaths, load_readiness, point_latest, previous_readiness, write_report
 
@@ -32,6 +32,7 @@ __all__ = [
     "ReportPaths",
     "RunInfo",
     "Selection",
+    "ShardInfo",
     "StatusChange",
     "Trend",
     "build_readiness",

@@ -199,14 +199,21 @@ def _evidence_view(item: dict[str, Any], inliner: _Inliner) -> dict[str, Any]:
             "response": body_view(item["response_body"]),
         }
     if kind == "webhook":
-        return item | {"headers_text": headers_text(item["headers"]), "payload": body_view(item["body"])}
+        # `id` is what `paycert replay` takes; a document from before webhooks had ids shows none.
+        return item | {
+            "id": item.get("id", ""),
+            "headers_text": headers_text(item["headers"]),
+            "payload": body_view(item["body"]),
+        }
     if kind == "attachment":
         return {"kind": kind} | inliner.attachment(item)
     return item
 
 
 def headers_text(headers: dict[str, str]) -> str:
-    return "\n".join(f"{name}: {value}" for name, value in headers.items())
+    # Sorted by name: readiness.json and results.json store them sorted, so a report re-rendered from them
+    # (`paycert report`) shows the same page as the run wrote.
+    return "\n".join(f"{name}: {value}" for name, value in sorted(headers.items()))
 
 
 def body_view(body: str | None) -> dict[str, Any]:

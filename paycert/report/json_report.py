@@ -10,6 +10,7 @@ import json
 from importlib import resources
 from typing import Any
 
+from paycert.core.evidence import webhook_capture_id
 from paycert.core.results import TestResult
 from paycert.report.readiness import CriterionStatus, GatewayStatus, Readiness, summarize
 
@@ -38,6 +39,7 @@ EVIDENCE_FIELDS: dict[str, dict[str, Any]] = {
         "answer": "",
         "signature": "",
         "label": "",
+        "id": "",
     },
     "note": {"text": "", "label": ""},
     "attachment": {"path": "", "media_type": "application/octet-stream", "label": ""},
@@ -118,6 +120,11 @@ def normalize_evidence(item: dict[str, Any]) -> dict[str, Any]:
     normalized: dict[str, Any] = {"kind": kind}
     for name, default in fields.items():
         normalized[name] = _coerce(item.get(name), default, name)
+    if kind == "webhook" and not normalized["id"]:
+        # A capture recorded before webhooks had ids (or by a suite's own code): `paycert replay` needs one.
+        normalized["id"] = webhook_capture_id(
+            normalized["path"], normalized["received_at"], normalized["body"]
+        )
     return normalized
 
 

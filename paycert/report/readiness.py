@@ -104,6 +104,11 @@ def build_readiness(catalogue: Catalogue, results: Iterable[TestResult], run: Ru
 
     statuses = tuple(_judge(criterion, results, run, subjects) for criterion in in_scope)
     verdict, reason = _verdict(statuses, run.harness_errors)
+    if run.shard is not None:
+        reason += (
+            f" This is {run.shard.describe()}: it judges only the criteria its own tests evidence; "
+            "`paycert merge` of every shard gives the release's verdict."
+        )
     known = {c.id for c in catalogue}
     unknown = sorted({cid for r in results for cid in r.criteria if cid not in known})
     return Readiness(

@@ -103,6 +103,47 @@ class Selection:
 
 
 @dataclass(frozen=True)
+class ShardInfo:
+    """This run was one shard of a split run (`paycert run --shard K/N`): its verdict covers only its own tests.
+
+    The facts the merge checks: every shard collected the same tests (`collection`, a digest of the whole
+    selection's test ids) and split them on the same durations, so together they ran each test exactly once.
+    """
+
+    index: int
+    total: int
+    tests: int  # tests the whole selection collected, before the split
+    collection: str
+    durations_from: str = ""  # the run whose durations balanced the split; "" for round-robin
+    # The criteria the whole selection's tests evidence: what the merged report owes a status.
+    scope: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "total": self.total,
+            "tests": self.tests,
+            "collection": self.collection,
+            "durations_from": self.durations_from,
+            "scope": list(self.scope),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> ShardInfo:
+        return cls(
+            index=int(raw["index"]),
+            total=int(raw["total"]),
+            tests=int(raw.get("tests", 0)),
+            collection=str(raw.get("collection", "")),
+            durations_from=str(raw.get("durations_from", "")),
+            scope=tuple(str(c) for c in raw.get("scope") or ()),
+        )
+
+    def describe(self) -> str:
+        return f"shard {self.index} of {self.total}"
+
+
+@dataclass(frozen=True)
 class RunInfo:
     """The facts about one run that the report states next to its verdict."""
 
@@ -121,6 +162,8 @@ class RunInfo:
     target_file: str = ""  # the target file, for rerun commands ("" for the embedded sandbox)
     faults: tuple[str, ...] = ()  # sandbox faults injected on purpose: a rehearsal, not a certification
     versions: dict[str, str] = field(default_factory=dict)  # paycert's and its engines' versions
+    shard: ShardInfo | None = None  # set on one shard of a split run: its verdict is not the release's
+    merged_from: tuple[str, ...] = ()  # the shard runs `paycert merge` combined into this report
 
     @property
     def gateway_ids(self) -> tuple[str, ...]:
@@ -142,7 +185,16 @@ class RunInfo:
             "target_file": self.target_file,
             "faults": list(self.faults),
             "versions": dict(self.versions),
-        }
+        } | self._split_dict()
+
+    def _split_dict(self) -> dict[str, Any]:
+        # Only a shard or a merge carries these, so the documents of ordinary runs keep their shape.
+        extra: dict[str, Any] = {}
+        if self.shard is not None:
+            extra["shard"] = self.shard.to_dict()
+        if self.merged_from:
+            extra["merged_from"] = list(self.merged_from)
+        return extra
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> RunInfo:
@@ -163,6 +215,8 @@ class RunInfo:
             target_file=str(raw.get("target_file", "")),
             faults=tuple(str(f) for f in raw.get("faults", [])),
             versions={str(k): str(v) for k, v in (raw.get("versions") or {}).items()},
+            shard=ShardInfo.from_dict(raw["shard"]) if raw.get("shard") else None,
+            merged_from=tuple(str(r) for r in raw.get("merged_from") or ()),
         )
 
     def rerun(self, gateway: str, criterion: str) -> str:

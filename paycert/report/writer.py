@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from paycert.core.errors import PaycertError
+from paycert.core.results import TestResult
 from paycert.report.allure import ALLURE_DIR, render_allure
 from paycert.report.html_report import render_html
 from paycert.report.json_report import dumps, readiness_to_dict
@@ -28,6 +30,7 @@ LATEST = "latest"
 JSON_NAME = "readiness.json"
 HTML_NAME = "readiness.html"
 JUNIT_NAME = "junit.xml"
+RESULTS_NAME = "results.json"
 
 
 @dataclass(frozen=True)
@@ -39,10 +42,15 @@ class ReportPaths:
 
 
 def write_report(
-    readiness: Readiness, reports_root: Path, run_id: str, *, secrets: Iterable[str] = ()
+    readiness: Readiness,
+    reports_root: Path,
+    run_id: str,
+    *,
+    secrets: Iterable[str] = (),
+    latest: bool = True,
 ) -> ReportPaths:
     """Write readiness.json, readiness.html, junit.xml and allure-results/ for the run, redacted, and move
-    `latest` to it."""
+    `latest` to it (not with `latest=False`: re-rendering an old run must not make it the latest)."""
     if not run_id or run_id in {LATEST, ".", ".."} or "/" in run_id or os.sep in run_id:
         raise ValueError(f"not a usable run id for a folder name: {run_id!r}")
     run_dir = reports_root / run_id
@@ -61,8 +69,45 @@ def write_report(
     _write(paths.html, html)
     _write(paths.junit, scrub.serialized(render_junit(document), _is_xml))
     _write_allure(run_dir / ALLURE_DIR, document, scrub)
-    point_latest(reports_root, run_id)
+    if latest:
+        point_latest(reports_root, run_id)
     return paths
+
+
+def write_results(run_dir: Path, results: Iterable[TestResult]) -> Path:
+    """`results.json`: every test's raw result, the input `paycert report` and `paycert merge` judge from."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / RESULTS_NAME
+    _write(path, json.dumps([r.to_dict() for r in results], indent=1, sort_keys=True))
+    return path
+
+
+def load_results(run_dir: Path) -> list[TestResult]:
+    """The results.json of a finished run; PaycertError (one line) when it is missing or unreadable."""
+    path = run_dir / RESULTS_NAME
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return [TestResult.from_dict(item) for item in raw]
+    except FileNotFoundError:
+        raise PaycertError(f"{run_dir}: no {RESULTS_NAME}: not the folder of a finished run") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PaycertError(f"{path}: not a readable results file ({exc})") from None
+
+
+def load_run(run_dir: Path) -> dict[str, Any]:
+    """The readiness.json of a run folder; PaycertError (one line) when there is none or it is unreadable."""
+    if not run_dir.is_dir():
+        raise PaycertError(f"{run_dir}: no such run folder")
+    path = run_dir / JSON_NAME
+    try:
+        document = load_readiness(path)
+    except FileNotFoundError:
+        raise PaycertError(f"{run_dir}: no {JSON_NAME}: not the folder of a finished run") from None
+    except (OSError, ValueError) as exc:
+        raise PaycertError(f"{path}: not a readable report ({exc})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("run"), dict):
+        raise PaycertError(f"{path}: not a paycert readiness report")
+    return document
 
 
 def _write_allure(directory: Path, document: dict[str, Any], scrub: Scrubber) -> None:
@@ -113,7 +158,15 @@ def previous_readiness(
 def _same_run_kind(a: dict[str, Any], b: dict[str, Any]) -> bool:
     def kind(document: dict[str, Any]) -> tuple[Any, ...]:
         run = document.get("run") or {}
-        return (run.get("target"), run.get("target_file", ""), run.get("selection"), run.get("faults", []))
+        # A shard is compared only with the same shard of an earlier split: its scope is its slice of tests.
+        shard = run.get("shard") or {}
+        return (
+            run.get("target"),
+            run.get("target_file", ""),
+            run.get("selection"),
+            run.get("faults", []),
+            (shard.get("index"), shard.get("total")),
+        )
 
     return kind(a) == kind(b)
 

@@ -150,20 +150,41 @@ class Profile:
         return loaded
 
 
+# A team's own profiles, next to its target file: `profiles/<id>/profile.yaml` (what `paycert init` makes).
+OWN_PROFILES = "profiles"
+
+
+def profile_file(reference: str, relative_to: Path | None, specs: Path) -> Path | None:
+    """The profile.yaml a target's `profile:` (or gateway key) names, None if there is none.
+
+    A gateway id is looked up first in `profiles/<id>/` next to the target (relative_to), then among the
+    built-in ones, so a team's own profile of a built-in gateway wins over paycert's and a new id needs no
+    `profile:` line; anything else is a path, relative to the target.
+    """
+    if "/" not in reference and not reference.endswith((".yaml", ".yml")):
+        own = relative_to / OWN_PROFILES / reference / "profile.yaml" if relative_to is not None else None
+        for candidate in (own, specs / reference / "profile.yaml"):
+            if candidate is not None and candidate.is_file():
+                return candidate
+    path = Path(reference).expanduser()
+    if not path.is_absolute() and relative_to is not None:
+        path = relative_to / path
+    return path if path.is_file() else None
+
+
 def load_profile(reference: str | Path, *, relative_to: Path | None = None) -> Profile:
-    """A built-in gateway id (`gustaffo`) or the path of a profile.yaml, validated, with its spec loaded."""
+    """A gateway id (`gustaffo`: the target's own `profiles/gustaffo/`, else the built-in one) or the path
+    of a profile.yaml, validated, with its spec loaded."""
     specs = specs_dir()
     ref = str(reference)
-    builtin = specs / ref / "profile.yaml"
-    if "/" not in ref and not ref.endswith((".yaml", ".yml")) and builtin.is_file():
-        path = builtin
-    else:
-        path = Path(ref).expanduser()
-        if not path.is_absolute() and relative_to is not None:
-            path = relative_to / path
-        if not path.is_file():
-            known = ", ".join(sorted(p.parent.name for p in specs.glob("*/profile.yaml")))
-            raise ProfileError(f"no profile {ref!r}: not a built-in gateway ({known}) nor a profile file")
+    found = profile_file(ref, relative_to, specs)
+    if found is None:
+        known = ", ".join(sorted(p.parent.name for p in specs.glob("*/profile.yaml")))
+        raise ProfileError(
+            f"no profile {ref!r}: not {OWN_PROFILES}/{ref}/profile.yaml beside the target, "
+            f"a built-in gateway ({known}) nor a profile file"
+        )
+    path = found
     raw = read_yaml(path, ProfileError, "profile")
     errors = sorted(
         jsonschema.Draft202012Validator(_profile_schema(specs)).iter_errors(raw),

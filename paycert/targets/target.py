@@ -39,6 +39,8 @@ class GatewayTarget:
     plain_http_url: str | None = None  # where plain HTTP reaches this host (SEC-HTTPS); None: derived
     # A second test client that is not this merchant's (SEC-ACCESS: its token must be refused); {}: none given.
     other_credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Where each value above came from: (credentials|headers|other_client, name) -> environment variable.
+    variables: Mapping[tuple[str, str], str] = field(default_factory=dict, repr=False)
 
     @property
     def plain_http(self) -> str:
@@ -80,6 +82,22 @@ class GatewayTarget:
             + [v for k, v in self.other_credentials.items() if v and k not in public]
         )
 
+    @property
+    def secret_variables(self) -> dict[str, str]:
+        """Each secret value -> the environment variable the target reads it from (curl lines refer to it)."""
+        public = set(self.profile.raw.get("public_credentials", [])) if self.profile else set()
+        found: dict[str, str] = {}
+        for section, values in (
+            ("credentials", self.credentials),
+            ("headers", self.headers),
+            ("other_client", self.other_credentials),
+        ):
+            for name, value in values.items():
+                variable = self.variables.get((section, name))
+                if value and variable and name not in public:
+                    found.setdefault(value, variable)
+        return found
+
 
 @dataclass(frozen=True)
 class MerchantGateway:
@@ -91,6 +109,7 @@ class MerchantGateway:
     # The merchant registers its own receiver at the gateway (seed 000 step 6), so the gateway's own webhook
     # reaches it: paycert cannot stage a lost webhook, and signs with the secret the registration got.
     registers_receiver: bool = False
+    webhook_secret_variable: str | None = None  # the environment variable the secret was read from
 
 
 @dataclass(frozen=True)
@@ -118,6 +137,14 @@ class MerchantTarget:
     def secrets(self) -> list[str]:
         return [g.webhook_secret for g in self.gateways.values() if g.webhook_secret]
 
+    @property
+    def secret_variables(self) -> dict[str, str]:
+        return {
+            g.webhook_secret: g.webhook_secret_variable
+            for g in self.gateways.values()
+            if g.webhook_secret and g.webhook_secret_variable
+        }
+
 
 @dataclass(frozen=True)
 class Target:
@@ -137,6 +164,15 @@ class Target:
     def secrets(self) -> list[str]:
         merchant = self.merchant.secrets if self.merchant else []
         return [s for g in self.gateways.values() for s in g.secrets] + merchant
+
+    @property
+    def secret_variables(self) -> dict[str, str]:
+        """Each secret value -> its environment variable, for curl lines that run as pasted."""
+        found = dict(self.merchant.secret_variables) if self.merchant else {}
+        for gateway in self.gateways.values():
+            for value, variable in gateway.secret_variables.items():
+                found.setdefault(value, variable)
+        return found
 
     def only(self, gateway_ids: list[str]) -> Target:
         """The same target restricted to some gateways (the --gateway filter)."""
@@ -201,6 +237,7 @@ def target_from_data(
         else:
             profile = load_profile(entry.get("profile", gid), relative_to=base_dir)
         credentials: dict[str, str] = {}
+        variables: dict[tuple[str, str], str] = {}
         names = entry.get("credentials", {})
         missing_names = [c for c in (profile.credentials if profile else []) if c not in names]
         if missing_names:
@@ -214,6 +251,7 @@ def target_from_data(
                     f"{where}: gateway {gid}: environment variable {variable} ({credential}) is not set"
                 )
             credentials[credential] = value
+            variables["credentials", credential] = variable
         headers: dict[str, str] = {}
         for header, variable in entry.get("headers", {}).items():
             value = env.get(variable)
@@ -222,6 +260,7 @@ def target_from_data(
                     f"{where}: gateway {gid}: environment variable {variable} (header {header}) is not set"
                 )
             headers[header] = value
+            variables["headers", header] = variable
         other: dict[str, str] = {}
         for credential, variable in (entry.get("other_client") or {}).items():
             value = env.get(variable)
@@ -230,6 +269,7 @@ def target_from_data(
                     f"{where}: gateway {gid}: environment variable {variable} (other_client {credential}) is not set"
                 )
             other[credential] = value
+            variables["other_client", credential] = variable
         ca = entry.get("ca_file")
         gateways[gid] = GatewayTarget(
             id=gid,
@@ -245,6 +285,7 @@ def target_from_data(
             contract_filter=OperationFilter.from_raw(entry.get("contract")),
             plain_http_url=entry.get("plain_http_url"),
             other_credentials=other,
+            variables=variables,
         )
     hooks = raw.get("webhooks") or {}
     live = raw.get("live") or {}
@@ -282,6 +323,7 @@ def _merchant(raw: Any, base_dir: Path, where: str, env: Mapping[str, str]) -> M
             return_url=str(entry.get("return_url") or f"{base}/return/{gid}"),
             webhook_secret=secret,
             registers_receiver=bool(entry.get("registers_receiver", False)),
+            webhook_secret_variable=variable or None,
         )
     ca = raw.get("ca_file")
     return MerchantTarget(

@@ -21,6 +21,7 @@ import jsonschema
 
 from paycert.targets.home import specs_dir
 from paycert.targets.problems import Problem, Sink, shown
+from paycert.targets.profile import profile_file
 from paycert.targets.profile_checks import check_profile
 from paycert.targets.spec_file import SpecFile, load_spec_file
 from paycert.targets.yaml_lines import FileSyntaxError, LocatedYaml, load, load_json, read
@@ -207,14 +208,8 @@ def schema_problems(sink: Sink, schema: dict[str, Any], data: Any) -> None:
 
 
 def resolve_profile(reference: str, relative_to: Path | None, specs: Path) -> Path | None:
-    """The profile file a reference names, as `load_profile` finds it: a built-in id, else a path."""
-    builtin = specs / reference / "profile.yaml"
-    if "/" not in reference and not reference.endswith((".yaml", ".yml")) and builtin.is_file():
-        return builtin
-    path = Path(reference).expanduser()
-    if not path.is_absolute() and relative_to is not None:
-        path = relative_to / path
-    return path if path.is_file() else None
+    """The profile file a reference names, exactly as `load_profile` finds it."""
+    return profile_file(reference, relative_to, specs)
 
 
 def builtin_ids(specs: Path) -> list[str]:

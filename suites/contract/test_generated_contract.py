@@ -7,6 +7,8 @@ evidences exactly one criterion, so a fault turns its own criterion red with the
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from paycert.core.results import Outcome
@@ -59,13 +61,17 @@ def test_generated_contract(
             run_max_amount=paycert_run.target.live_max_amount,
         )
     )
-    with guarding(target.base_url, guard, client):
+    share = contract_budget.share(gateway_id, list(paycert_run.target.gateways))
+    with (
+        guarding(target.base_url, guard, client),
+        paycert_run.waiting(f"schemathesis on {gateway_id}'s spec (budget {share - time.monotonic():.0f} s)"),
+    ):
         run = run_contract(
             target.spec.document,
             target.base_url,
             headers,
             settings,
-            deadline=contract_budget.share(gateway_id, list(paycert_run.target.gateways)),
+            deadline=share,
             never=never,
             credentials=target.credentials,  # what the spec's OAuth2 flows get a token with
             only=target.contract_filter,

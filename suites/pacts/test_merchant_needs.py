@@ -73,7 +73,8 @@ def test_merchant_needs_are_a_pact_the_gateway_honours(
     bring_about = (
         None if target.control_url else completed_payments(request.getfixturevalue("checkout"), pact_file)
     )
-    verification = verify_pact(pact_file, target, paycert_run.redactor, bring_about=bring_about)
+    with paycert_run.waiting(f"pact's verifier replaying {pact_file.name} against {gateway_id}"):
+        verification = verify_pact(pact_file, target, paycert_run.redactor, bring_about=bring_about)
     record_verification(criteria_results, verification, pact_file)
 
 

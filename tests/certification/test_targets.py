@@ -58,7 +58,8 @@ def assert_cannot_run(run: Run, words: str) -> None:
     assert "Traceback" not in run.stderr
     assert words in run.last_stderr_line(), run.last_stderr_line()
     assert run.readiness["verdict"] == "NO-GO"
-    assert run.with_status("pass") == set()
+    # Nothing about the gateways passes; the attested criteria speak of the operator, not of its reachability.
+    assert {c for c in run.with_status("pass") if not c.startswith("ATT-")} == set()
 
 
 def test_a_target_file_pointing_at_a_separately_started_sandbox_is_certified_go(tmp_path: Path) -> None:
@@ -305,6 +306,7 @@ def test_a_selection_that_names_nothing_exits_2_and_never_runs_paycerts_own_test
     assert "Traceback" not in run.stderr + run.stdout
     assert "tests/" not in run.stdout + run.stderr
     assert run.readiness["verdict"] == "NO-GO"
-    assert run.with_status("pass") == set()
+    # Nothing about the gateways passes; the attested criteria speak of the operator, not of its reachability.
+    assert {c for c in run.with_status("pass") if not c.startswith("ATT-")} == set()
     results = run.run_dir / "results.json"
     assert not results.exists() or results.read_text() == "[]"

@@ -1,0 +1,102 @@
+"""`paycert merge` of shard reports the real writer wrote: the whole run's judgement, refusals, gaps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from paycert.cli.main import app
+from paycert.core.results import TestResult
+from paycert.report import ShardInfo, build_readiness, write_report
+from paycert.report.merge import load_shard, merge_shards
+from paycert.report.run import Selection
+from paycert.report.writer import write_results
+from tests.report.factory import CATALOGUE, GATEWAYS, IDS, all_passing, run_info
+
+runner = CliRunner()
+SCOPED = Selection(suites=("scenarios",))
+
+
+def shard_run(root: Path, index: int, results: list[TestResult], total: int = 2, **over: Any) -> Path:
+    run_id = f"2026120{index}T000000Z-000{index}"
+    info = ShardInfo(index, total, tests=10, collection="c0ffee", scope=IDS)
+    own = tuple(dict.fromkeys(c for r in results for c in r.criteria))
+    run = run_info(run_id, selection=SCOPED, in_scope=own, shard=info, **over)
+    write_results(root / run_id, results)
+    write_report(build_readiness(CATALOGUE, results, run), root, run_id)
+    return root / run_id
+
+
+def halves() -> tuple[list[TestResult], list[TestResult]]:
+    # Split by gateway: each shard alone has every criterion half evaluated (not evaluated on the other).
+    results = all_passing()
+    return [r for r in results if r.gateway == GATEWAYS[0]], [r for r in results if r.gateway == GATEWAYS[1]]
+
+
+def test_the_shards_merge_into_the_verdict_of_the_whole(tmp_path: Path) -> None:
+    first, second = halves()
+    one, two = shard_run(tmp_path, 1, first), shard_run(tmp_path, 2, second)
+    alone = json.loads((one / "readiness.json").read_text())
+    assert alone["verdict"] == "NO-GO"
+    assert "shard 1 of 2" in alone["verdict_reason"]
+    assert "Shard 1 of 2" in (one / "readiness.html").read_text()
+
+    merged, _ = merge_shards([load_shard(two), load_shard(one)], CATALOGUE, run_id="merged")
+    whole = build_readiness(CATALOGUE, all_passing(), run_info(selection=SCOPED, in_scope=IDS))
+    assert merged.verdict is whole.verdict
+    assert whole.verdict.value == "GO"
+    assert [(c.id, c.status, [(g.gateway, g.status) for g in c.gateways]) for c in merged.criteria] == [
+        (c.id, c.status, [(g.gateway, g.status) for g in c.gateways]) for c in whole.criteria
+    ]
+
+    # The command writes it (judged by the installed catalogue, which knows PAY-3DS of these ids).
+    outcome = runner.invoke(app, ["merge", str(one), str(two), "-o", str(tmp_path / "merged")])
+    assert outcome.exit_code == 0, outcome.output
+    document = json.loads((tmp_path / "merged" / "readiness.json").read_text())
+    assert document["run"]["merged_from"] == [one.name, two.name]
+    assert len(json.loads((tmp_path / "merged" / "results.json").read_text())) == len(all_passing())
+
+
+def test_a_missing_shard_leaves_its_criteria_not_evaluated_and_exits_2(tmp_path: Path) -> None:
+    # Shard 1 ran the tests of the first two criteria; shard 2, with the other three, never reported.
+    first = [r for r in all_passing() if r.criteria[0] in IDS[:2]]
+    one = shard_run(tmp_path, 1, first)
+    outcome = runner.invoke(app, ["merge", str(one), "-o", str(tmp_path / "merged")])
+    assert outcome.exit_code == 2, outcome.output
+    assert "shard 2 of 2 is missing" in outcome.output
+    assert json.loads((tmp_path / "merged" / "readiness.json").read_text())["verdict"] == "NO-GO"
+    merged, _ = merge_shards([load_shard(one)], CATALOGUE, run_id="merged")
+    statuses = {c.id: c.status.value for c in merged.criteria}
+    assert statuses == {i: "pass" if i in IDS[:2] else "not_evaluated" for i in IDS}  # the whole scope
+
+
+def test_shards_of_different_runs_are_refused_with_one_line(tmp_path: Path) -> None:
+    first, second = halves()
+    one = shard_run(tmp_path, 1, first)
+    other = shard_run(tmp_path, 2, second, seed=99)
+    outcome = runner.invoke(app, ["merge", str(one), str(other), "-o", str(tmp_path / "merged")])
+    assert outcome.exit_code == 2
+    assert outcome.output.count("\n") == 1
+    assert "is not a shard of the same run" in outcome.output
+    assert "seed differs (99 vs 1234)" in outcome.output
+    assert not (tmp_path / "merged").exists()
+
+
+def test_a_whole_run_or_a_missing_folder_is_not_a_shard(tmp_path: Path) -> None:
+    first, _ = halves()
+    one = shard_run(tmp_path, 1, first)
+    write_report(
+        build_readiness(CATALOGUE, first, run_info("20261203T000000Z-0003")),
+        tmp_path,
+        "20261203T000000Z-0003",
+    )
+    for bad, says in (
+        (tmp_path / "20261203T000000Z-0003", "not a shard"),
+        (tmp_path / "nope", "no such run folder"),
+    ):
+        outcome = runner.invoke(app, ["merge", str(one), str(bad), "-o", str(tmp_path / "merged")])
+        assert outcome.exit_code == 2, outcome.output
+        assert says in outcome.output, outcome.output
