@@ -115,7 +115,8 @@ def test_a_closed_port_exits_2_with_a_one_line_reason_and_a_not_evaluated_report
     run = paycert("run", "--target", str(target), report_dir=tmp_path / "reports", env=env)
 
     assert_cannot_run(run, "connection refused")
-    assert run.with_status("not_evaluated") == set(run.statuses())
+    # Every gateway criterion is not evaluated; the attested ones were judged from the attestations file.
+    assert run.with_status("not_evaluated") == {c for c in run.statuses() if not c.startswith("ATT-")}
     html = (run.run_dir / "readiness.html").read_text()
     assert "not evaluated" in html.lower()
 
