@@ -43,6 +43,23 @@ EVIDENCE_FIELDS: dict[str, dict[str, Any]] = {
     },
     "note": {"text": "", "label": ""},
     "attachment": {"path": "", "media_type": "application/octet-stream", "label": ""},
+    # The evidence of an attested criterion (ATT-*): who attested it, when, on what, until when.
+    "attestation": {
+        "criterion": "",
+        "by": "",
+        "at": "",
+        "evidence": "",
+        "expires": "",
+        "detail": "",
+        "label": "attestation",
+    },
+}
+
+
+# The report's columns that are not gateways of the target, as a reader would name them.
+SUBJECT_TITLES = {
+    "merchant": "The merchant's integration (paycert plays each gateway at it)",
+    "attested": "What no test can see, attested by a person (ATT-*)",
 }
 
 
@@ -58,7 +75,14 @@ def readiness_to_dict(readiness: Readiness) -> dict[str, Any]:
         "gateways": [
             (
                 info.get(g)
-                or {"id": g, "title": "", "base_url": "", "environment": None, "source": "", "notes": []}
+                or {
+                    "id": g,
+                    "title": SUBJECT_TITLES.get(g, ""),
+                    "base_url": "",
+                    "environment": None,
+                    "source": "",
+                    "notes": [],
+                }
             )
             | {
                 "summary": summarize(

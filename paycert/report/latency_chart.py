@@ -18,6 +18,7 @@ BAR = 9
 GAP = 14  # between operations
 TOP = 24  # room for the legend
 AXIS = 22  # room for the scale
+LEGEND = 160  # one legend entry, "p99 (limit 1500 ms)" at 11 px, with room to spare
 
 
 def latency_svg(operations: Sequence[Mapping[str, Any]], thresholds: Mapping[str, float]) -> Markup:
@@ -38,8 +39,8 @@ def latency_svg(operations: Sequence[Mapping[str, Any]], thresholds: Mapping[str
     ]
     for i, (name, colour) in enumerate(PERCENTILES):
         parts.append(
-            f'<rect x="{LEFT + i * 90}" y="6" width="10" height="10" fill="{colour}"/>'
-            f'<text x="{LEFT + i * 90 + 14}" y="15">{name} (limit {limits[name]:.0f} ms)</text>'
+            f'<rect x="{LEFT + i * LEGEND}" y="6" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{LEFT + i * LEGEND + 14}" y="15">{name} (limit {limits[name]:.0f} ms)</text>'
         )
     y = TOP
     for op in operations:
@@ -66,6 +67,7 @@ def latency_svg(operations: Sequence[Mapping[str, Any]], thresholds: Mapping[str
     parts.append(f'<line x1="{LEFT}" y1="{bottom}" x2="{LEFT + plot}" y2="{bottom}" stroke="#57606a"/>')
     for k in range(5):
         ms = top * k / 4
-        parts.append(f'<text x="{x(ms):.1f}" y="{bottom + 14}" text-anchor="middle">{ms:.0f}</text>')
+        anchor = "end" if k == 4 else "middle"  # the last label ends at the plot's edge, not past the svg
+        parts.append(f'<text x="{x(ms):.1f}" y="{bottom + 14}" text-anchor="{anchor}">{ms:.0f}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text in it is escaped above, numbers are formatted

@@ -38,6 +38,14 @@ def test_the_examples_attest_every_att_criterion_and_the_report_says_who_and_whe
     attested = {c["id"] for c in run.readiness["criteria"] if c["evidenced_by"] == "attestation"}
     assert len(attested) == 11
     assert run.with_status("pass") == attested
+    cell = next(c for c in run.readiness["criteria"] if c["id"] == "ATT-PCI-DSS")["gateways"]["attested"]
+    record = cell["tests"][0]["evidence"][0]
+    assert record["kind"] == "attestation"
+    assert (record["by"], record["at"], record["expires"]) == (
+        "Sandbox operator (paycert maintainers)",
+        "2026-12-01",
+        "2027-12-01",
+    )
     html = (run.run_dir / "readiness.html").read_text(encoding="utf-8")
     assert 'id="attestations"' in html
     assert "Sandbox operator (paycert maintainers)" in html
