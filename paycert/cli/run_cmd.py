@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from paycert.cli.embedded import start_embedded, stop_all_embedded, stop_embedded
+from paycert.cli.parallel import run_in_parallel
 from paycert.cli.progress import ProgressLines, summary_table, verdict_line
 from paycert.cli.signals import exits_on_signals
 from paycert.core.criteria import Catalogue
@@ -134,9 +135,38 @@ def run(
             "in --report-dir; none: round-robin). Give every shard the same one.",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            "-n",
+            min=1,
+            max=16,
+            help="Run the selected tests as N shards at once (each with its own embedded sandbox) and merge "
+            "them into one report.",
+        ),
+    ] = 1,
 ) -> None:
     """Certify a payment integration: run the suites, write reports/<run>/readiness.{html,json}, exit 0 on GO."""
     run_id = new_run_id()
+    if workers > 1:
+        if shard is not None or plan:
+            typer.echo(
+                "paycert: -n runs shards itself; it cannot be combined with --shard or --plan", err=True
+            )
+            raise typer.Exit(EXIT_HARNESS)
+        raise typer.Exit(
+            run_in_parallel(
+                workers,
+                sys.argv[2:],
+                report_dir=report_dir,
+                run_id=run_id,
+                durations_from=durations_from,
+                conditional_ok=conditional_ok,
+                max_seconds=max_duration,
+                console=console,
+            )
+        )
     clock_started = time.monotonic()
     started = utc_now_iso()
     selection = Selection(
