@@ -6,14 +6,16 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from paycert.cli.signals import Interrupted, ending_on_signals
-from paycert.sandbox import SandboxConfig, SandboxServer
-from paycert.sandbox.faults import FAULTS, Faults, UnknownFaultError
-from paycert.sandbox.gateways import GATEWAYS
+
+# The sandbox (FastAPI, uvicorn: ~0.45 s of imports) is imported where a command uses it, not when the CLI
+# assembles its commands: `paycert --help` and every other command paid for it (issue 15).
+if TYPE_CHECKING:
+    from paycert.sandbox import SandboxServer
 
 EXIT_HARNESS_ERROR = 2
 WORK_PREFIX = "paycert-sandbox-"
@@ -53,6 +55,8 @@ def sandbox(
     list_faults: Annotated[bool, typer.Option("--list-faults", help="Name the faults and exit.")] = False,
 ) -> None:
     """Serve the reference sandbox of the built-in gateways (gustaffo, txservices, paylican)."""
+    from paycert.sandbox.faults import FAULTS, Faults, UnknownFaultError
+
     if list_faults:
         for name, what in FAULTS.items():
             typer.echo(f"{name:20} {what}")
@@ -79,6 +83,8 @@ def sandbox(
 def _serve(
     directory: Path, host: str, port: int, tls: bool, faults: frozenset[str], egress: frozenset[str]
 ) -> None:
+    from paycert.sandbox import SandboxConfig, SandboxServer
+
     config = SandboxConfig(directory, faults=faults, egress_hosts=egress)
     try:
         server = SandboxServer(config, host=host, port=port, tls=tls, log_level="info")
@@ -103,6 +109,8 @@ def _announce(server: SandboxServer) -> None:
     if server.config.faults:
         typer.echo(f"faults: {', '.join(sorted(server.config.faults))}")
     typer.echo("gateways and their public test credentials (export these for a target file):")
+    from paycert.sandbox.gateways import GATEWAYS
+
     for gateway in GATEWAYS:
         gid = gateway.PREFIX.strip("/")
         typer.echo(f"  {gid:11} {server.base_url}{gateway.PREFIX}")

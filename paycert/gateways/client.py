@@ -130,7 +130,9 @@ class GatewayClient:
         self._now = clock
         self.context_extra: dict[str, Any] = {}
         self.created: list[Payment] = []  # live targets: undone at the end of the run
-        self.registrations: list[str] = []  # live targets: webhook registrations made, deleted at the end
+        # Webhook registrations this run made, on any target: deleted at the end, so a gateway (a reused
+        # sandbox too) does not keep sending every later event to a receiver that closed with the run.
+        self.registrations: list[str] = []
         self.left_behind: list[str] = []  # live targets: what no operation can undo (tokens), said at the end
 
     @property
@@ -317,7 +319,7 @@ class GatewayClient:
                 headers=headers,
                 label=f"{label or operation} (new token)",
             )
-        if self.target.is_live and result.ok:
+        if result.ok and (self.target.is_live or operation == "register_webhook"):
             self.remember(operation, result, merged)
         return result
 
@@ -485,12 +487,18 @@ class GatewayClient:
                     f"was not undone: {why}"
                 )
         # Registrations last: the refunds' webhooks still have somewhere to go.
-        problems += [p for p in map(self._unregister, self.registrations) if p]
+        return problems + self.unregister_webhooks()
+
+    def unregister_webhooks(self) -> list[str]:
+        """Delete every webhook registration this run made; one line per registration left behind."""
+        problems = [p for p in map(self._unregister, self.registrations) if p]
+        self.registrations.clear()  # once: a second call must not delete (and report) them again
         return problems
 
     def _unregister(self, webhook_id: str) -> str:
         """Delete a webhook registration this run made; why it could not, or ""."""
-        left = f"{self.id}: webhook registration {webhook_id or '(no id in the answer)'} left on the live gateway"
+        where = "live gateway" if self.target.is_live else "gateway"
+        left = f"{self.id}: webhook registration {webhook_id or '(no id in the answer)'} left on the {where}"
         if not webhook_id:
             return f"{left}: the registration answer names no id to delete"
         if not self.offers("delete_webhook"):

@@ -25,6 +25,7 @@ import httpx
 
 from paycert.core.errors import GatewayUnreachableError, PaycertError
 from paycert.core.evidence import EvidenceLog, Exchange, Note
+from paycert.core.tls import verifier
 from paycert.gateways.bodies import parse
 from paycert.gateways.curl import curl_line
 from paycert.gateways.pan_watch import PanWatch
@@ -125,7 +126,7 @@ def probe(base_url: str, *, seconds: float, ca_file: Path | None = None) -> str 
 
 
 def _verify(ca_file: Path | None) -> ssl.SSLContext | bool:
-    return ssl.create_default_context(cafile=str(ca_file)) if ca_file else True
+    return verifier(ca_file)
 
 
 def _one_line(text: str) -> str:

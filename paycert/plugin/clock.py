@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 
 from paycert.core.errors import PaycertError
+from paycert.core.tls import verifier
 
 MAX_REAL_WAIT_SECONDS = 120.0
+# A sandbox's outbox settles in milliseconds; this bounds a receiver that holds every request (the sink's
+# "timeout" mode holds one for the sender's whole timeout), after which the test counts what came.
+SETTLE_LIMIT_SECONDS = 30.0
+SETTLE_POLL_SECONDS = 0.02
 
 
 class GatewayTime:
@@ -16,7 +22,8 @@ class GatewayTime:
 
     def __init__(self, control_url: str | None, verify: bool | str = True) -> None:
         self.control_url = control_url.rstrip("/") if control_url else None
-        self.verify = verify
+        # The shared context for the CA file: each httpx.get with a path would parse the bundle again.
+        self.verify = verifier(verify) if isinstance(verify, str) else verify
 
     @property
     def controllable(self) -> bool:
@@ -32,6 +39,55 @@ class GatewayTime:
             return float(response.json()["now"])
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             raise PaycertError(f"cannot read the sandbox clock at {self.control_url}: {exc}") from None
+
+    def quiet(self, seconds: float, gateway: str) -> None:
+        """Let `seconds` of the gateway's time pass with paycert's receiver listening; return once whatever
+        the gateway sends in them has arrived. This is how a test proves that nothing more comes.
+
+        A real gateway's clock cannot be moved, so it is really waited for. A paycert sandbox's test clock is
+        moved on at once and its outbox then says when everything due has been sent (`settle`): the period
+        is as long in gateway time, and costs real time only for the deliveries themselves.
+        """
+        if self.control_url is None:
+            time.sleep(min(seconds, MAX_REAL_WAIT_SECONDS))
+            return
+        self.pass_time(seconds)
+        self.settle(gateway)
+
+    def settle(self, gateway: str) -> None:
+        """On a sandbox: return once none of `gateway`'s webhook deliveries is due or in flight, read from its
+        outbox (`/outbox`); at once on a real gateway, which has nothing to ask.
+
+        Sound because the outbox marks an attempt delivered or reschedules it only after the receiver answered
+        it (and after the duplicate-webhook fault's second copy was answered too), and paycert's sink records
+        a request before it answers; a delivery in flight is still due. What is scheduled after the sandbox's
+        now is not sent yet: that is a backoff, which a test checks by moving the clock.
+        """
+        if self.control_url is None:
+            return
+        deadline = time.monotonic() + SETTLE_LIMIT_SECONDS
+        while time.monotonic() < deadline:
+            now = self.now()  # read first: a delivery that falls due after it is not due for this look
+            # None of the gateway's: the sandbox knows it by another name, so every delivery is watched (an
+            # empty answer must never end a quiet period early).
+            deliveries = self._outbox(gateway) or self._outbox(None)
+            if not any(_due(delivery, now) for delivery in deliveries):
+                return
+            time.sleep(SETTLE_POLL_SECONDS)
+
+    def _outbox(self, gateway: str | None) -> list[Any]:
+        params = {"gateway": gateway} if gateway else {}
+        try:
+            response = httpx.get(f"{self.control_url}/outbox", params=params, timeout=10, verify=self.verify)
+            deliveries = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise PaycertError(f"cannot read the sandbox outbox at {self.control_url}: {exc}") from None
+        if response.status_code != 200 or not isinstance(deliveries, list):
+            # Never read as "nothing due": that would end a quiet period before anything could arrive.
+            raise PaycertError(
+                f"the sandbox outbox at {self.control_url} answered HTTP {response.status_code}"
+            )
+        return deliveries
 
     def pass_time(self, seconds: float) -> None:
         if seconds <= 0:
@@ -49,3 +105,10 @@ class GatewayTime:
             raise PaycertError(
                 f"the sandbox clock at {self.control_url} answered HTTP {response.status_code}"
             )
+
+
+def _due(delivery: Any, now: float) -> bool:
+    if not isinstance(delivery, dict):
+        return False
+    next_at = delivery.get("next_at")
+    return delivery.get("state") == "pending" and next_at is not None and float(next_at) <= now

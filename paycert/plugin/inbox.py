@@ -17,8 +17,6 @@ from paycert.webhooks.fields import read_field
 from paycert.webhooks.signatures import Verification, get_scheme
 from paycert.webhooks.sink import Delivery, WebhookSink
 
-POLL_SECONDS = 0.05
-
 
 @dataclass(frozen=True)
 class WebhookEvent:
@@ -112,10 +110,13 @@ class WebhookInbox:
             f"{count} webhook(s) from {self.client.id} ({timeout:g} s at most)"
         ):
             while True:
+                # Counted before reading: a delivery that lands while `events` parses still wakes the wait.
+                seen = len(self.sink.deliveries)
                 found = self.events(predicate)
-                if len(found) >= count or time.monotonic() >= deadline:
+                remaining = deadline - time.monotonic()
+                if len(found) >= count or remaining <= 0:
                     return found
-                time.sleep(POLL_SECONDS)
+                self.sink.wait_for_more(seen, remaining)
 
     def wait_for_state(self, state: PaymentState, timeout: float = 30.0) -> WebhookEvent | None:
         found = self.wait(lambda e: e.state is state, timeout=timeout)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
@@ -24,6 +23,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from paycert.core.errors import NotApplicable
 from paycert.core.evidence import Exchange
+from paycert.core.tls import context_for
 from paycert.gateways.client import GatewayClient
 from paycert.gateways.curl import curl_line
 from paycert.gateways.http import GatewayHttp
@@ -352,9 +352,7 @@ class OrderWatch:
         self.seen: list[str] = []
         # Over wss:// the merchant's certificate is verified like its HTTPS: against its ca_file if it names
         # one (the embedded sandbox's generated CA), else the system trust store.
-        context = (
-            ssl.create_default_context(cafile=str(ca_file)) if ca_file and url.startswith("wss:") else None
-        )
+        context = context_for(ca_file) if ca_file and url.startswith("wss:") else None
         self._socket: ClientConnection = connect(url, open_timeout=timeout, ssl=context)
 
     def __enter__(self) -> OrderWatch:

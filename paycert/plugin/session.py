@@ -133,6 +133,11 @@ class RunState:
             if client.target.is_live:
                 for problem in client.undo_live_payments():
                     self.harness_error(problem)
+            else:
+                # A sandbox (or test system) is not a live account: a registration left there costs no money
+                # and changes no verdict, so it is noted in the evidence rather than failing the run.
+                for problem in client.unregister_webhooks():
+                    client.recorder.note(problem, "webhook registration")
 
     def close(self) -> None:
         for client in self.clients.values():

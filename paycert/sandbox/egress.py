@@ -10,6 +10,7 @@ records as a failed attempt like any receiver that cannot be reached.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import ipaddress
 import ssl
@@ -69,6 +70,23 @@ def _fail_sniffio_imports_at_once() -> None:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
+def _shared(verify: ssl.SSLContext | str | bool) -> ssl.SSLContext | bool:
+    """The sandbox's one context per CA file (and one for the system trust): httpx builds a new one, parsing
+    the bundle, for every client given a path or True, and the merchant opens a client per request (issue 15:
+    81 contexts per run). The sandbox may not import the library's factory (paycert.core.tls is allowed, but
+    the sandbox keeps its egress rules in this one module), so it has its own cache."""
+    if isinstance(verify, str):
+        return _context(verify)
+    return _context(None) if verify is True else verify
+
+
+@functools.lru_cache(maxsize=8)
+def _context(ca_file: str | None) -> ssl.SSLContext:
+    # httpx's own default for True (certifi, or SSL_CERT_FILE); a path as httpx would read it, without its
+    # deprecation warning for `verify=<str>`.
+    return ssl.create_default_context(cafile=ca_file) if ca_file else httpx.create_ssl_context()
+
+
 def guarded_client(
     allowed_hosts: Iterable[str] = (),
     *,
@@ -78,5 +96,5 @@ def guarded_client(
 ) -> httpx.AsyncClient:
     """An AsyncClient whose every request passes the egress guard (redirects included: each is a request)."""
     _fail_sniffio_imports_at_once()
-    inner = httpx.AsyncHTTPTransport(verify=verify, limits=limits or _HTTPX_DEFAULT_LIMITS)
+    inner = httpx.AsyncHTTPTransport(verify=_shared(verify), limits=limits or _HTTPX_DEFAULT_LIMITS)
     return httpx.AsyncClient(transport=EgressGuard(inner, allowed_hosts), timeout=timeout)

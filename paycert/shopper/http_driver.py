@@ -15,6 +15,7 @@ from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from paycert.core.tls import verifier
 from paycert.shopper.driver import (
     ShopperOutcome,
     field_selector,
@@ -46,7 +47,7 @@ class HttpShopper(JourneyWalker):
         max_steps: int = DEFAULT_MAX_STEPS,
     ) -> None:
         if isinstance(verify, Path):
-            verify = ssl.create_default_context(cafile=str(verify))
+            verify = verifier(verify)
         self._owned = client is None
         self._client = client or httpx.Client(verify=verify, timeout=timeout)
         self.max_steps = max_steps

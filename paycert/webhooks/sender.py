@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from paycert.core.tls import verifier
 from paycert.webhooks.signatures import TOLERANCE_SECONDS, SignatureScheme, get_scheme
 
 Mode = Literal[
@@ -267,7 +268,9 @@ class WebhookSender:
         self.tamper_pointer = tamper_pointer
         self._record = record
         self._now = now or (lambda: int(time.time()))
-        self._client = httpx.Client(timeout=timeout, verify=verify)
+        self._client = httpx.Client(
+            timeout=timeout, verify=verifier(verify) if isinstance(verify, str) else verify
+        )
 
     @property
     def signs(self) -> bool:

@@ -265,6 +265,21 @@ class WebhookSink:
                     )
                 self._changed.wait(min(remaining, 0.25))
 
+    def wait_for_more(self, than: int, timeout: float) -> int:
+        """Block until more than `than` deliveries are recorded or `timeout` s pass; the count by then.
+
+        Woken by the handler thread that records a delivery, so a waiter sees an arrival at once instead of
+        on its next poll.
+        """
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(self._deliveries) <= than:  # bounded by the deadline
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._changed.wait(remaining)
+            return len(self._deliveries)
+
     def clear(self) -> None:
         """Forget recorded deliveries and pending failures."""
         with self._changed:

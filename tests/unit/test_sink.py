@@ -141,3 +141,13 @@ def test_stop_is_fast_even_while_a_request_is_held() -> None:
 def test_fail_next_rejects_an_unknown_mode(sink: WebhookSink) -> None:
     with pytest.raises(ValueError, match="unknown failure mode"):
         sink.fail_next(1, mode="explode")  # type: ignore[arg-type]
+
+
+def test_a_waiter_is_woken_by_an_arrival_and_told_how_many_came(sink: WebhookSink) -> None:
+    seen: list[int] = []
+    waiter = threading.Thread(target=lambda: seen.append(sink.wait_for_more(0, timeout=30)))
+    waiter.start()
+    httpx.post(f"{sink.url}/gw", content=b"{}")
+    waiter.join(timeout=30)
+    assert seen == [1]
+    assert sink.wait_for_more(5, timeout=0) == 1  # nothing more: the count by the deadline
