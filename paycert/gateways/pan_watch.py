@@ -4,7 +4,10 @@ A response may never carry a full card number (002 §2.2, PCI DSS). Two ways to 
 test cards, wherever they appear (with or without separators), and any Luhn-valid run of 13 to 19 digits
 that starts like a card (2 to 6: Mastercard 2-series, Amex/Diners/JCB, Visa, Mastercard, Discover/UnionPay).
 Ids and timestamps are digit runs too: a 13-digit millisecond timestamp starts with 1 and is never taken
-for a card; a run glued to more digits (longer than 19) is not one either.
+for a card; a run glued to more digits (longer than 19) is not one either, and nor is a run glued to letters:
+a random hex id (`pay_3f9a...`) holds 13 digits in a row often enough, and one in ten of those is Luhn-valid,
+which made a correct gateway fail now and then. A card number stands on its own: quoted, or between spaces or
+punctuation.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from dataclasses import dataclass, field
 
 from paycert.redaction import luhn_valid, mask_pan
 
-# 13-19 digits, optionally in groups split by one space or dash, not inside a longer run of digits.
-_CANDIDATE = re.compile(r"(?<![0-9])[2-6](?:[ -]?[0-9]){12,18}(?![0-9])")
+# 13-19 digits, optionally in groups split by one space or dash, not inside a longer run of digits or letters.
+_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])[2-6](?:[ -]?[0-9]){12,18}(?![0-9A-Za-z])")
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from paycert.gateways.pan_watch import PanWatch, card_numbers_in
 
 
@@ -27,3 +29,19 @@ def test_sightings_keep_only_the_masked_number() -> None:
 
     assert [s.masked for s in found] == ["411111******1111"]
     assert "4111111111111111" not in repr(watch.sightings)
+
+
+def test_digits_inside_a_hex_id_are_not_a_card_number() -> None:
+    # 4111111111111111 is Luhn-valid; glued to hex letters it is part of an id, not a card number.
+    assert card_numbers_in('{"id": "pay_a4111111111111111f", "ref": "x4111111111111111"}') == set()
+    assert card_numbers_in('{"pan": "4111111111111111"}') == {"411111******1111"}
+
+
+def test_random_hex_ids_never_look_like_card_numbers() -> None:
+    # Seeded: with the scan that let letters touch a digit run, these 10 000 ids held 8 "card numbers".
+    draw = random.Random(20261207)
+    ids = " ".join(
+        f'"pay_{draw.getrandbits(64):016x}" "sess_{draw.getrandbits(128):032x}"' for _ in range(5000)
+    )
+
+    assert card_numbers_in(ids) == set()
