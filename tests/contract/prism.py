@@ -20,6 +20,8 @@ SHARED = REPO.parent / "shared"
 ADYEN = SHARED / "thirdparty" / "adyen"
 PRISM = REPO / "tools" / "node" / "node_modules" / ".bin" / "prism"
 PRISM_START_S = 60.0
+# Escapes Prism's `sl-violations` header, whose raw non-Latin-1 text crashes Prism itself (see the file).
+HEADER_GUARD = Path(__file__).with_name("prism_header_guard.js")
 
 
 def require_prism() -> None:
@@ -49,6 +51,7 @@ def prism_mock(spec: Path, log: Path) -> Iterator[str]:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env={**os.environ, "NODE_OPTIONS": f"--require {HEADER_GUARD}"},
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
