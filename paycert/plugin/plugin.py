@@ -104,10 +104,10 @@ __all__ = [
     "webhooks",
 ]
 
-# What a test's evidence holds of the target itself: requests it answered, webhooks it sent; and, for the
-# criteria no test can see (ATT-*, evidenced_by: attestation), the current attestation a person signed.
-# A load phase's summary (KPI-*) stands for every request of the phase the target answered: each is a check.
-TARGET_EVIDENCE = frozenset({"exchange", "webhook", "attestation", "load"})
+# What a test's evidence holds of the target itself: requests it answered, webhooks it sent. A load phase's
+# summary (KPI-*) stands for every request of the phase the target answered: each is a check. A person's
+# attestation is the check of the criteria no test can see (ATT-*, evidenced_by: attestation) and of no other.
+TARGET_EVIDENCE = frozenset({"exchange", "webhook", "load"})
 
 # The report's column for attested criteria: they are about the integration as a whole, not one gateway.
 ATTESTED_SUBJECT = "attested"
@@ -347,7 +347,8 @@ def _finish(state: RunState, item: pytest.Item) -> None:
             reason=state.redactor.text(reason),
             duration_s=time.monotonic() - item.stash[_STARTED],
             evidence=evidence,
-            checks=sum(_checks_in(e) for e in evidence) + _recorded_checks(item),
+            checks=sum(_checks_in(e, attested=_attested(state, criteria)) for e in evidence)
+            + _recorded_checks(item),
         )
     )
 
@@ -366,12 +367,21 @@ def engine_versions() -> dict[str, str]:
     return found
 
 
-def _checks_in(evidence: dict[str, Any]) -> int:
-    """The checks one evidence item holds of the target: one, or what a load phase's summary counts."""
+def _checks_in(evidence: dict[str, Any], *, attested: bool = False) -> int:
+    """The checks one evidence item holds: one, or what a load phase's summary counts; an attestation only
+    for a test whose criteria are all attested ones, so no tested criterion can pass on a signature."""
     kind = evidence.get("kind")
     if kind == "load":
         return int(evidence.get("answered") or 0)
+    if kind == "attestation":
+        return 1 if attested else 0
     return 1 if kind in TARGET_EVIDENCE else 0
+
+
+def _attested(state: RunState, criteria: tuple[str, ...]) -> bool:
+    return bool(criteria) and all(
+        c in state.catalogue and state.catalogue.get(c).evidenced_by == "attestation" for c in criteria
+    )
 
 
 def _recorded_checks(item: pytest.Item) -> int:
