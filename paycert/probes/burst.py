@@ -9,17 +9,16 @@ and only statuses and the first 429's headers and body come back, so nothing sec
 
 from __future__ import annotations
 
-import ssl
 import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 
+from paycert.core.tls import context_for
 from paycert.targets.bounds import bounded_client, within
 from paycert.targets.settings import RateLimitBurst
 
@@ -119,7 +118,7 @@ def burst(
             if answer.status_code == 429 and stop_at_first_429:
                 tickets.stop.set()
 
-    context = ssl.create_default_context(cafile=str(Path(verify))) if isinstance(verify, str) else verify
+    context = context_for(verify) if isinstance(verify, str) else verify  # the shared one (core/tls.py)
     with bounded_client(verify=context) as client:
         workers = max(1, min(bounds.concurrency, bounds.max_requests))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="paycert-burst") as pool:

@@ -8,7 +8,6 @@ by its own deadline; only status, content type and body come back.
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -16,6 +15,7 @@ import httpcore
 import httpx
 
 from paycert.core.errors import PaycertError
+from paycert.core.tls import context_for
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def call_from(
     source: str, request: SourceRequest, *, seconds: float = 10.0, verify: bool | str = True
 ) -> SourceAnswer:
     """Send `request` from local address `source`; the answer, or the transport error in one line."""
-    context = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+    context = context_for(verify) if isinstance(verify, str) else verify  # the shared one (core/tls.py)
     try:
         transport = httpx.HTTPTransport(local_address=source, verify=context, retries=0)
         with httpx.Client(transport=transport, timeout=httpx.Timeout(seconds)) as client:
