@@ -10,7 +10,8 @@ A round: baseline, gustaffo creates (each with an Idempotency-Key; no webhook), 
 phase's ratio is to the mean of the baselines just before and after it, since on a shared machine the load
 drifts. One round on a fresh sandbox; then the sandbox is filled to `--stored` payments (half of them gustaffo
 payments left open, the case that made the expiry sweep grow) and a second round runs. The idle CPU of the
-sandbox is sampled fresh and full.
+sandbox is sampled fresh and full, and each sandbox phase reports the sandbox's own CPU per payment (from the
+start of the phase until its webhooks are out): on a shared machine that figure moves far less than the rates.
 
 Run: `python bench/sandbox_throughput.py` (defaults: 2 000 payments per phase, 20 000 stored; a few minutes).
 `--sandbox-src DIR` serves the sandbox from another source tree (say, `git archive <commit> paycert | tar -x -C
@@ -180,6 +181,7 @@ class Phase:
     webhooks_pending: int | None = None  # still queued when the wait ran out: late, not lost
     webhooks_failed: int | None = None
     ratio: float | None = None  # to the baselines measured just before and just after
+    sandbox_cpu_ms: float | None = None  # the sandbox's CPU per payment sent, webhooks included
 
     @property
     def rate(self) -> float:
@@ -359,9 +361,10 @@ def report(phase: Phase) -> None:
         )
     bad = {s: n for s, n in phase.statuses.items() if not (s.isdigit() and 200 <= int(s) < 300)}
     errors = f"  errors {bad}" if bad else ""
+    cpu = f"  sandbox CPU {phase.sandbox_cpu_ms:.2f} ms each" if phase.sandbox_cpu_ms is not None else ""
     print(
         f"{phase.name:38} {phase.ok:6d} in {phase.seconds:6.2f} s  {phase.rate:7.1f}/s"
-        f"  p50 {phase.p50_ms:6.1f} ms  p99 {phase.p99_ms:6.1f} ms{hooks}{errors}",
+        f"  p50 {phase.p50_ms:6.1f} ms  p99 {phase.p99_ms:6.1f} ms{cpu}{hooks}{errors}",
         flush=True,
     )
 
@@ -408,9 +411,11 @@ def main(args: argparse.Namespace) -> None:
         def measured(name: str, make: Callable[[int], Call], before: Phase, webhooks: bool) -> Phase:
             """One sandbox phase between two baseline phases; its ratio is to their mean (load drifts)."""
             counts = (books.deliveries(), received(receiver))
+            cpu_before = sandbox.cpu_seconds()
             phase = run_phase(name, n, clients, make, PHASE_TIME_CAP_SECONDS)
             if webhooks:
                 with_webhooks(phase, books, receiver, counts)
+            phase.sandbox_cpu_ms = (sandbox.cpu_seconds() - cpu_before) * 1000 / max(phase.sent, 1)
             report(phase)
             phases.append(phase)
             after = baseline()
@@ -448,7 +453,10 @@ def main(args: argparse.Namespace) -> None:
         )
         for phase in phases:
             if phase.ratio is not None:
-                print(f"{phase.name:38} {phase.rate:7.1f}/s  {phase.ratio:5.2f}x the adjacent baselines")
+                print(
+                    f"{phase.name:38} {phase.rate:7.1f}/s  {phase.ratio:5.2f}x the adjacent baselines"
+                    f"  sandbox CPU {phase.sandbox_cpu_ms or 0:.2f} ms per payment"
+                )
         results["phases"] = [{**asdict(p), "rate": p.rate} for p in phases]
     finally:
         for child in (sandbox, receiver, trivial):

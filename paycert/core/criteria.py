@@ -10,6 +10,7 @@ from typing import Any, Literal
 import yaml
 
 from paycert.core.errors import SpecError
+from paycert.core.yaml_data import safe_load
 
 FAMILIES = ("AUTH", "PAY", "OPS", "WH", "MER", "CON", "SEC", "KPI", "UX", "ATT")
 
@@ -35,7 +36,7 @@ class Catalogue:
     @classmethod
     def from_path(cls, path: Path) -> Catalogue:
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise SpecError(f"cannot read the criteria catalogue {path}: {exc}") from None
         return cls.from_data(raw)

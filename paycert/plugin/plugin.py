@@ -72,7 +72,7 @@ from paycert.plugin.merchant import merchant
 from paycert.plugin.options import add_options, register_markers
 from paycert.plugin.outcomes import classify
 from paycert.plugin.security import pan_echo_results, security
-from paycert.plugin.session import RUN_STATE, RunState
+from paycert.plugin.session import RUN_STATE, RunState, loaded_target
 from paycert.plugin.shard import install as install_shard
 from paycert.plugin.shard import shard_info
 from paycert.plugin.subresults import CriteriaResults, criteria_results
@@ -126,7 +126,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not target_file:
         return
     try:
-        target = load_target(Path(target_file))
+        target = loaded_target(config, Path(target_file)) or load_target(Path(target_file))
         only = [g for g in str(config.getoption("--paycert-gateway") or "").split(",") if g]
         if only:
             target = target.only(only)

@@ -152,6 +152,27 @@ def _probe(gateway: GatewayTarget) -> str | None:
     return probe(gateway.base_url, seconds=min(gateway.timeout_seconds, 5.0), ca_file=gateway.ca_file)
 
 
+@dataclass(frozen=True, eq=False)  # hashed by identity: pluggy keeps its plugins in a set
+class LoadedTarget:
+    """A pytest plugin object `paycert run` passes with the target file it has already read and validated.
+
+    The session takes the target from it instead of reading the same files again: parsing and validating a
+    target's profiles and OpenAPI documents was a second cost of every run (issue 15). Only for the same file:
+    `pytest --paycert-target FILE` run directly has no such object and loads the file itself.
+    """
+
+    path: Path
+    target: Target
+
+
+def loaded_target(config: pytest.Config, path: Path) -> Target | None:
+    """The target `paycert run` handed over for `path`, if it did."""
+    for plugin in config.pluginmanager.get_plugins():
+        if isinstance(plugin, LoadedTarget) and plugin.path == path:
+            return plugin.target
+    return None
+
+
 RUN_STATE = pytest.StashKey[RunState]()
 
 

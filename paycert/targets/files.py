@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from paycert.core.errors import PaycertError
+from paycert.core.yaml_data import safe_load
 from paycert.targets.yaml_lines import FileSyntaxError, decode_utf8, marked_problem
 
 
@@ -38,7 +39,7 @@ def decode(data: bytes, where: str, error: type[PaycertError], what: str) -> str
 def parse(text: str, where: str, error: type[PaycertError], what: str, *, as_json: bool = False) -> Any:
     """The data in `text`, YAML (the default) or JSON."""
     try:
-        return json.loads(text) if as_json else yaml.safe_load(text)
+        return json.loads(text) if as_json else safe_load(text)
     except json.JSONDecodeError as exc:
         raise error(f"{what} {where}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     except yaml.MarkedYAMLError as exc:

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from paycert.core.yaml_data import safe_load
 from paycert.targets.home import specs_dir
 
 REFERENCE = Path("docs") / "profile-reference.md"
@@ -37,7 +38,7 @@ def reference_text(specs: Path | None = None) -> str:
     where = specs or specs_dir()
     schema = json.loads((where / "profile.schema.json").read_text(encoding="utf-8"))
     profiles = {
-        path.parent.name: yaml.safe_load(path.read_text(encoding="utf-8"))
+        path.parent.name: safe_load(path.read_text(encoding="utf-8"))
         for path in sorted(where.glob("*/profile.yaml"))
     }
     return render(schema, profiles)
