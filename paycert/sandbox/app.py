@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Query
 from pydantic import BaseModel, Field
 
 from paycert.sandbox import merchant
@@ -22,6 +22,8 @@ from paycert.sandbox.ratelimit import RateLimit
 from paycert.sandbox.requestlog import RequestLog, RequestLogFile
 from paycert.sandbox.slow_api import SlowApi
 from paycert.sandbox.state import SandboxState
+
+OutboxState = Literal["pending"]
 
 
 class ClockMove(BaseModel):
@@ -98,8 +100,12 @@ def create_app(config: SandboxConfig) -> FastAPI:
         return {"now": now, "offset": state.clock.offset}
 
     @app.get("/_sandbox/outbox", tags=["sandbox"])
-    def outbox(gateway: str | None = None) -> list[dict[str, Any]]:
-        return state.outbox.deliveries(gateway)
+    def outbox(
+        gateway: str | None = None, state_: Annotated[OutboxState | None, Query(alias="state")] = None
+    ) -> list[dict[str, Any]]:
+        """The webhook deliveries (of `gateway`); `state=pending`: only those still to be sent, read by index
+        (what paycert polls while waiting for the outbox to settle)."""
+        return state.outbox.deliveries(gateway, pending=state_ == "pending")
 
     @app.get("/_sandbox/credentials", tags=["sandbox"])
     def credentials() -> dict[str, dict[str, str]]:

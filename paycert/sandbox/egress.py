@@ -2,10 +2,11 @@
 
 The sandbox delivers webhooks to whatever URL a payment names, and generated contract tests name URLs such as
 `https://88.com`. A reference sandbox must never reach a host on the network because a fuzzer wrote its name,
-so every outgoing request goes through `EgressGuard`, which refuses, before any DNS look-up or connection,
-every host that is not a loopback address or `localhost` (or one the operator allowed by name with
-`paycert sandbox --webhook-host`). A refusal reaches the caller as an `httpx.ConnectError`, which the outbox
-records as a failed attempt like any receiver that cannot be reached.
+so every outgoing request passes `Egress.check`, which refuses, before any DNS look-up or connection, every
+host that is not a loopback address or `localhost` (or one the operator allowed by name with
+`paycert sandbox --webhook-host`): in `EgressGuard`, the transport of every httpx client the sandbox makes, and
+in the outbox's own client (webhook_client.py). A refusal reaches the caller as an `httpx.ConnectError`, which
+the outbox records as a failed attempt like any receiver that cannot be reached.
 """
 
 from __future__ import annotations
@@ -38,23 +39,36 @@ class EgressRefusedError(httpx.ConnectError):
     """The sandbox refused to send a request off this machine."""
 
 
-class EgressGuard(httpx.AsyncBaseTransport):
-    """An httpx transport that sends only to loopback (and explicitly allowed) hosts."""
+class Egress:
+    """The rule: loopback hosts, and the hosts allowed by name."""
 
-    def __init__(self, transport: httpx.AsyncBaseTransport, allowed_hosts: Iterable[str] = ()) -> None:
-        self._transport = transport
+    def __init__(self, allowed_hosts: Iterable[str] = ()) -> None:
         self._allowed = frozenset(h.lower() for h in allowed_hosts)
 
     def allows(self, host: str) -> bool:
         return is_loopback_host(host) or host.lower() in self._allowed
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        host = request.url.host
+    def check(self, host: str, request: httpx.Request | None = None) -> None:
+        """Raise EgressRefusedError unless `host` is allowed."""
         if not self.allows(host):
             raise EgressRefusedError(
                 f"refused: {host} is not on this machine (the sandbox sends only to loopback addresses)",
                 request=request,
             )
+
+
+class EgressGuard(httpx.AsyncBaseTransport):
+    """An httpx transport that sends only to loopback (and explicitly allowed) hosts."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport, allowed_hosts: Iterable[str] = ()) -> None:
+        self._transport = transport
+        self._egress = Egress(allowed_hosts)
+
+    def allows(self, host: str) -> bool:
+        return self._egress.allows(host)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self._egress.check(request.url.host, request)
         return await self._transport.handle_async_request(request)
 
     async def aclose(self) -> None:

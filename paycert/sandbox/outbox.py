@@ -20,18 +20,17 @@ from typing import Any
 import httpx
 
 from paycert.sandbox.clock import TestClock
-from paycert.sandbox.egress import guarded_client
 from paycert.sandbox.faults import SLOW_WEBHOOK_DELAY_SECONDS, Faults
 from paycert.sandbox.store import Store, new_id
+from paycert.sandbox.webhook_client import WebhookClient, lanes_of
 
 log = logging.getLogger("paycert.sandbox.outbox")
 
 DEFAULT_SCHEDULE: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)
-# Attempts go out over LANES clients of LANE_CONNECTIONS connections each, one attempt per connection at most.
-# Many small clients rather than one large one: httpcore looks at every connection of a client's pool for every
-# request (to the same receiver: 16 connections in one client sent ~250 webhooks/s, in 16 clients ~530/s).
-# Beyond the cap attempts wait, due, for a later tick: uncapped, a burst would queue for a connection inside
-# httpx, the wait would count against each attempt's timeout, and deliveries would time out on their own.
+# Attempts go out over LANES clients of LANE_CONNECTIONS connections each, one attempt per connection at most
+# (webhook_client.py: a lean HTTP/1.1 client, a tenth of httpx's CPU per webhook). Beyond the cap attempts wait,
+# due, for a later tick: uncapped, a burst would open a connection per attempt, and a receiver that is slow to
+# answer would be sent ever more at once.
 LANES = 8
 LANE_CONNECTIONS = 2
 MAX_IN_FLIGHT = LANES * LANE_CONNECTIONS
@@ -106,7 +105,7 @@ class Outbox:
         self._renderers: dict[str, Renderer] = {}
         self._inflight: set[str] = set()
         self._lane_load: dict[int, int] = {}  # attempts in flight per lane (client) of launch_due
-        self._lanes: Sequence[httpx.AsyncClient] = ()
+        self._lanes: Sequence[WebhookClient] = ()
         self._draining = False
         self._tasks: set[asyncio.Task[None]] = set()
         with store.lock:
@@ -165,17 +164,29 @@ class Outbox:
         )
         return delivery_id
 
-    def deliveries(self, gateway: str | None = None, subject: str | None = None) -> list[dict[str, Any]]:
+    def deliveries(
+        self, gateway: str | None = None, subject: str | None = None, *, pending: bool = False
+    ) -> list[dict[str, Any]]:
         """Every delivery with its attempts, oldest first (served at /_sandbox/outbox); `subject` (with a
-        gateway) keeps those about one payment."""
-        query = "SELECT * FROM deliveries"
+        gateway) keeps those about one payment, `pending` those not delivered or failed yet.
+
+        `pending` reads the index of pending deliveries, so asking "is anything still due?" costs the same
+        whether the sandbox has delivered ten webhooks or a million (paycert polls it while it waits for a
+        quiet period to settle)."""
+        # INDEXED BY: left to itself, SQLite reads the gateway's whole history by its index on (gateway, subject).
+        query = (
+            "SELECT * FROM deliveries INDEXED BY deliveries_due" if pending else "SELECT * FROM deliveries"
+        )
+        conditions = ["state = 'pending'"] if pending else []
         args: tuple[str, ...] = ()
         if gateway and subject is not None:
-            query += " WHERE gateway = ? AND subject = ?"
+            conditions.append("gateway = ? AND subject = ?")
             args = (gateway, subject)
         elif gateway:
-            query += " WHERE gateway = ?"
+            conditions.append("gateway = ?")
             args = (gateway,)
+        if conditions:
+            query += " WHERE " + " AND ".join(conditions)
         with self._store.lock:
             cur = self._store.connection.execute(query + " ORDER BY created_at, rowid", args)
             names = [c[0] for c in cur.description]
@@ -208,7 +219,7 @@ class Outbox:
             names = [c[0] for c in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
-    def launch_due(self, lanes: Sequence[httpx.AsyncClient]) -> int:
+    def launch_due(self, lanes: Sequence[WebhookClient]) -> int:
         """Start an attempt for due deliveries not already in flight, up to MAX_IN_FLIGHT at a time; returns
         how many were started. The others stay due and are started on a later tick, oldest first.
 
@@ -239,7 +250,7 @@ class Outbox:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _attempt(self, client: httpx.AsyncClient, lane: int, delivery: dict[str, Any]) -> None:
+    async def _attempt(self, client: WebhookClient, lane: int, delivery: dict[str, Any]) -> None:
         try:
             await self._send(client, delivery)
         finally:
@@ -254,7 +265,7 @@ class Outbox:
         except Exception:  # the worker's next tick tries again
             log.exception("launching due webhooks failed")
 
-    async def _send(self, client: httpx.AsyncClient, delivery: dict[str, Any]) -> None:
+    async def _send(self, client: WebhookClient, delivery: dict[str, Any]) -> None:
         number = int(delivery["attempts"]) + 1
         attempt = Attempt(number=number, max_attempts=int(delivery["max_attempts"]))
         rendered = self._renderers[delivery["renderer"]](json.loads(delivery["payload"]), attempt)
@@ -277,21 +288,18 @@ class Outbox:
             self._update(delivery["id"], attempts=number, state="failed", next_at=None)
 
     async def _post(
-        self, client: httpx.AsyncClient, delivery: dict[str, Any], rendered: Rendered
+        self, client: WebhookClient, delivery: dict[str, Any], rendered: Rendered
     ) -> tuple[int | None, str | None, str | None]:
         try:
-            response = await client.post(
-                delivery["url"],
-                content=rendered.body,
-                headers=rendered.headers,
-                timeout=float(delivery["timeout"]),
+            answer = await client.post(
+                delivery["url"], rendered.body, rendered.headers, timeout=float(delivery["timeout"])
             )
         except httpx.TimeoutException:
             return None, "timeout", None
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}", None
         # The receiver's answer is logged as the seed's Paylican does; capped, it is not ours to keep whole.
-        return response.status_code, None, response.text[:2000]
+        return answer.status_code, None, answer.text[:2000]
 
     def _record(
         self,
@@ -336,12 +344,11 @@ async def run_worker(
 
     Deliveries leave only for loopback hosts (and `egress_hosts`): a URL on the network is a failed attempt.
     """
-    limits = httpx.Limits(max_connections=LANE_CONNECTIONS, max_keepalive_connections=LANE_CONNECTIONS)
-    tls = httpx.create_ssl_context()  # one for all lanes: building one costs milliseconds
+    tls = httpx.create_ssl_context()  # as httpx verified webhooks' receivers; one for all lanes
     async with contextlib.AsyncExitStack() as stack:
         lanes = [
-            await stack.enter_async_context(guarded_client(egress_hosts, verify=tls, limits=limits))
-            for _ in range(LANES)
+            await stack.enter_async_context(lane)
+            for lane in lanes_of(LANES, egress_hosts, tls, max_idle=LANE_CONNECTIONS)
         ]
         while not stop.is_set():
             started = time.monotonic()

@@ -29,6 +29,9 @@ from paycert.sandbox.store import new_id
 from paycert.webhooks.signatures import get_scheme
 
 WEBHOOK_KIND = "gustaffo.webhook"
+# Deleted registrations, kept apart: every payment event reads all of WEBHOOK_KIND, which would otherwise grow
+# with every registration ever deleted (each certification run registers and deletes its own).
+DELETED_KIND = "gustaffo.webhook.deleted"
 RENDERER = "gustaffo"
 SIGNATURE_SCHEME = "sha256-secret-body"
 
@@ -105,14 +108,26 @@ def build_webhook_router(state: SandboxState) -> APIRouter:
 
     @router.delete("/api/v1/webhooks/{webhookId}", operation_id="deleteWebhook", status_code=204)
     def delete_webhook(webhookId: str) -> Response:
-        registration = state.store.get(WEBHOOK_KIND, webhookId)
-        if registration is None or registration["deleted"]:
-            raise GatewayError(404, "not_found", "Webhook not found")
-        # Kept, marked deleted: deliveries already queued still need its secret to be signed.
-        state.store.put(WEBHOOK_KIND, webhookId, {**registration, "deleted": True})
+        with state.store.lock:  # one batch: the registration is never in both kinds, or in neither
+            registration = state.store.get(WEBHOOK_KIND, webhookId)
+            if registration is None or registration["deleted"]:
+                raise GatewayError(404, "not_found", "Webhook not found")
+            retire(state, {**registration, "deleted": True})
         return Response(status_code=204)
 
     return router
+
+
+def retire(state: SandboxState, registration: dict[str, Any]) -> None:
+    """Move a deleted registration out of the active ones. Kept: deliveries already queued still need its
+    secret to be signed."""
+    state.store.put(DELETED_KIND, registration["webhookId"], registration)
+    state.store.delete(WEBHOOK_KIND, registration["webhookId"])
+
+
+def find_registration(state: SandboxState, webhook_id: str) -> dict[str, Any] | None:
+    """A registration, active or deleted."""
+    return state.store.get(WEBHOOK_KIND, webhook_id) or state.store.get(DELETED_KIND, webhook_id)
 
 
 def event_body(state: SandboxState, event_type: str, payment: Payment) -> dict[str, Any]:
@@ -120,10 +135,12 @@ def event_body(state: SandboxState, event_type: str, payment: Payment) -> dict[s
         "paymentId": payment.payment_id,
         "orderId": payment.order_id,
         "status": payment.status,
-        "amount": major(payment.amount_minor),
+        "amount": major(payment.amount_minor, payment.currency),
         "currency": payment.currency,
-        "refundedAmount": major(payment.refunded_minor),
+        "refundedAmount": major(payment.refunded_minor, payment.currency),
     }
+    if payment.method:
+        data["method"] = payment.method  # CARD or PAYPAL, as the status API says it
     if event_type == "payment.refunded" and payment.refunds:
         last = payment.refunds[-1]
         data["refund"] = {"refundId": last["refundId"], "amount": last["amount"]}
@@ -141,6 +158,12 @@ class WebhookEmitter:
         self._state = state
         state.outbox.register_renderer(RENDERER, self.render)
         book.on_change(self.payment_changed)
+        # A data folder of an older sandbox kept deleted registrations among the active ones: moved, once.
+        with state.store.lock:
+            for stale in state.store.all(WEBHOOK_KIND):
+                if stale["deleted"]:
+                    retire(state, stale)
+            state.store.commit()
 
     def payment_changed(self, payment: Payment) -> None:
         event_type = EVENT_FOR_STATUS.get(payment.status)
@@ -175,8 +198,8 @@ class WebhookEmitter:
         }
         if self._state.faults.active("unsigned-webhook"):
             return Rendered(body=body, headers=headers)
-        registration = self._state.store.get(WEBHOOK_KIND, payload["webhookId"])
-        secret = registration["secret"] if registration else ""
+        registered = find_registration(self._state, payload["webhookId"])
+        secret = registered["secret"] if registered else ""
         if self._state.faults.active("bad-signature"):
             secret = "whsec_" + "0" * 48  # the fault: a secret the receiver was never given
         signed = get_scheme(SIGNATURE_SCHEME).sign(secret, body)
