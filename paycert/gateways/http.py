@@ -41,6 +41,16 @@ BACKOFF_SECONDS = (0.2, 0.6)
 RATE_LIMIT_RETRIES = 2
 MAX_RETRY_AFTER_SECONDS = 10.0
 
+# How a Retry-After passes: given the seconds, it lets them pass and says how, for the evidence. A real
+# gateway is really waited for; a sandbox with a test clock has its clock moved on (gateways/client.py).
+Waiter = Callable[[float], str]
+
+
+def real_wait(seconds: float) -> str:
+    """Really wait: a real gateway's limiter goes by real time."""
+    time.sleep(seconds)
+    return "waited"
+
 
 class GatewayAnswerError(PaycertError):
     """The gateway answered, but not in a way paycert can read (a body over the cap)."""
@@ -146,6 +156,7 @@ class GatewayHttp:
         ca_file: Path | None = None,
         run_deadline: Deadline | None = None,
         guard: WriteGuard | None = None,
+        wait: Waiter = real_wait,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         # No guard: a server that is not a gateway's live API (paycert's own tests, a sandbox merchant).
@@ -155,6 +166,7 @@ class GatewayHttp:
         self.timeout = timeout
         self.run_deadline = run_deadline
         self.ca_file = ca_file
+        self.wait = wait
         self._client = bounded_client(verify=_verify(ca_file))
 
     def close(self) -> None:
@@ -208,10 +220,10 @@ class GatewayHttp:
             if wait is None:
                 break
             self._record(method, url, sent_headers, content, label, response=response)
+            how = self.wait(wait)
             self.recorder.note(
-                f"HTTP 429 with Retry-After {wait:g} s: waited and sent {method} again", "rate limit honoured"
+                f"HTTP 429 with Retry-After {wait:g} s: {how} and sent {method} again", "rate limit honoured"
             )
-            time.sleep(wait)
             started = time.perf_counter()
             response = self._send_with_retries(method, url, sent_headers, content, label)
         elapsed = (time.perf_counter() - started) * 1000

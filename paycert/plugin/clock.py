@@ -5,10 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import httpx
-
-from paycert.core.errors import PaycertError
 from paycert.core.tls import verifier
+from paycert.gateways.sandbox_clock import SandboxClock
 
 MAX_REAL_WAIT_SECONDS = 120.0
 # A sandbox's outbox settles in milliseconds; this bounds a receiver that holds every request (the sink's
@@ -24,6 +22,18 @@ class GatewayTime:
         self.control_url = control_url.rstrip("/") if control_url else None
         # The shared context for the CA file: each httpx.get with a path would parse the bundle again.
         self.verify = verifier(verify) if isinstance(verify, str) else verify
+        self._clock = SandboxClock(self.control_url, self.verify) if self.control_url else None
+
+    def close(self) -> None:
+        """Close the connection to the control API (one left open holds up the sandbox's shutdown)."""
+        if self._clock is not None:
+            self._clock.close()
+
+    def __enter__(self) -> GatewayTime:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     @property
     def controllable(self) -> bool:
@@ -32,13 +42,9 @@ class GatewayTime:
     def now(self) -> float:
         """The time the gateway (and a merchant that follows its test clock) goes by: the sandbox's clock
         where there is a control API, this machine's otherwise."""
-        if self.control_url is None:
+        if self._clock is None:
             return time.time()
-        try:
-            response = httpx.get(f"{self.control_url}/clock", timeout=10, verify=self.verify)
-            return float(response.json()["now"])
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            raise PaycertError(f"cannot read the sandbox clock at {self.control_url}: {exc}") from None
+        return self._clock.now()
 
     def quiet(self, seconds: float, gateway: str) -> None:
         """Let `seconds` of the gateway's time pass with paycert's receiver listening; return once whatever
@@ -76,35 +82,16 @@ class GatewayTime:
             time.sleep(SETTLE_POLL_SECONDS)
 
     def _outbox(self, gateway: str | None) -> list[Any]:
-        params = {"gateway": gateway} if gateway else {}
-        try:
-            response = httpx.get(f"{self.control_url}/outbox", params=params, timeout=10, verify=self.verify)
-            deliveries = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise PaycertError(f"cannot read the sandbox outbox at {self.control_url}: {exc}") from None
-        if response.status_code != 200 or not isinstance(deliveries, list):
-            # Never read as "nothing due": that would end a quiet period before anything could arrive.
-            raise PaycertError(
-                f"the sandbox outbox at {self.control_url} answered HTTP {response.status_code}"
-            )
-        return deliveries
+        assert self._clock is not None
+        return self._clock.outbox(gateway)  # an error is a PaycertError, never "nothing due"
 
     def pass_time(self, seconds: float) -> None:
         if seconds <= 0:
             return
-        if self.control_url is None:
+        if self._clock is None:
             time.sleep(min(seconds, MAX_REAL_WAIT_SECONDS))
             return
-        try:
-            response = httpx.post(
-                f"{self.control_url}/clock/advance", json={"seconds": seconds}, timeout=10, verify=self.verify
-            )
-        except httpx.TransportError as exc:
-            raise PaycertError(f"cannot move the sandbox clock at {self.control_url}: {exc}") from None
-        if response.status_code != 200:
-            raise PaycertError(
-                f"the sandbox clock at {self.control_url} answered HTTP {response.status_code}"
-            )
+        self._clock.advance(seconds)
 
 
 def _due(delivery: Any, now: float) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 
@@ -47,10 +48,11 @@ def gateway_client(gateway: GatewayClient) -> GatewayClient:
 
 
 @pytest.fixture
-def gateway_time(gateway: GatewayClient) -> GatewayTime:
+def gateway_time(gateway: GatewayClient) -> Iterator[GatewayTime]:
     """Let time pass for the gateway: its sandbox clock moves at once, a real gateway is waited for."""
     ca = gateway.target.ca_file
-    return GatewayTime(gateway.target.control_url, verify=str(ca) if ca else True)
+    with GatewayTime(gateway.target.control_url, verify=str(ca) if ca else True) as clock:
+        yield clock
 
 
 @pytest.fixture

@@ -3,7 +3,10 @@ receiver and return URL, and reads the merchant's order-status endpoint (specs/m
 
 Every state check reads the order until the target's settle window ends (`merchant.settle_seconds` of the
 merchant's clock), so a merchant that acknowledges first and processes later is judged on its final state,
-and one that polls every minute of the test clock has had its minute."""
+and one that polls every minute of the test clock has had its minute. Where the merchant's clock is a test
+clock, the window is walked in steps; after each step a merchant that offers the control endpoint
+`GET {base_url}/_paycert/work` (specs/merchant/openapi.yaml, getWork) is read as soon as it says it is idle,
+and any other merchant is given its real seconds (`merchant.settle_real_seconds`)."""
 
 from __future__ import annotations
 
@@ -14,16 +17,16 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
-from hypothesis.strategies import SearchStrategy
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
 from paycert.core.errors import NotApplicable
 from paycert.core.evidence import Exchange
-from paycert.core.tls import context_for
+from paycert.core.tls import context_for, verifier
 from paycert.gateways.client import GatewayClient
 from paycert.gateways.curl import curl_line
 from paycert.gateways.http import GatewayHttp
@@ -31,11 +34,14 @@ from paycert.plugin.clock import GatewayTime
 from paycert.plugin.outcomes import NOT_EVALUATED_PREFIX
 from paycert.plugin.session import RunState
 from paycert.shopper import Card, ChallengeSpec, PageSpec, ShopperOutcome
+from paycert.targets.bounds import bounded_client, within
 from paycert.targets.home import specs_dir
 from paycert.targets.spec import ApiSpec
 from paycert.targets.target import MerchantGateway, MerchantTarget
 from paycert.webhooks.sender import EventShape, Mode, Sent, WebhookSender
-from paycert.webhooks.strategies import webhook_documents
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 __all__ = ["MerchantHarness", "merchant"]
 
@@ -44,6 +50,14 @@ DEFAULT_CURRENCY = "EUR"
 # The settle window is walked in this many steps: the clock moves a step, the order is read again.
 WINDOW_STEPS = 5
 REAL_POLL_SECONDS = 0.5
+# The merchant's control endpoint (specs/merchant/openapi.yaml, getWork), under its base URL.
+WORK_PATH = "/_paycert/work"
+# Asked again after 5 ms, then ever less often up to every 100 ms: most work ends within milliseconds, and a
+# merchant busy for seconds (a slow answer) is not asked a hundred times a second.
+WORK_POLL_SECONDS = (0.005, 0.1)
+# A merchant that still says it is at work after this long in one walk is read as it is (and the evidence
+# says so): a busy answer must not hold a run for ever.
+WORK_LIMIT_SECONDS = 30.0
 Check = Callable[[dict[str, Any]], bool]
 
 
@@ -77,6 +91,9 @@ class MerchantHarness:
             schema,
         )
         self.time = GatewayTime(target.control_url, verify=str(target.ca_file) if target.ca_file else True)
+        self.work = MerchantWork(
+            target.base_url.rstrip("/") + WORK_PATH, target.ca_file, target.timeout_seconds
+        )
         self.scheme = str(self.profile.webhooks.get("signature", {}).get("scheme", "none"))
         self.timeout_seconds = float((self.profile.webhooks.get("retries") or {}).get("timeout_seconds", 10))
         self.sender = WebhookSender(
@@ -94,6 +111,8 @@ class MerchantHarness:
     def close(self) -> None:
         self.api.close()
         self.sender.close()
+        self.work.close()
+        self.time.close()
 
     # -- the merchant's order API -------------------------------------------------------------------------
 
@@ -148,8 +167,9 @@ class MerchantHarness:
     def settled(self, order_id: str, *, move_clock: bool = True) -> dict[str, Any]:
         """The order when the settle window has passed: what the merchant finally made of what it was sent.
 
-        `move_clock=False` waits only the window's real part, for a check that must not let clock time pass
-        (an order that must still be pending one minute before it expires)."""
+        `move_clock=False` lets only the window's real part pass (or, where the merchant can say, waits until
+        it is idle), for a check that must not let clock time pass (an order that must still be pending one
+        minute before it expires)."""
         return self._walk_window(order_id, None, move_clock=move_clock)
 
     def _walk_window(self, order_id: str, done: Check | None, *, move_clock: bool) -> dict[str, Any]:
@@ -163,12 +183,24 @@ class MerchantHarness:
         if done is not None and done(current):
             return current
         if self.time.controllable:
-            # The test clock is moved through the window in steps, a real pause after each, so a job on the
-            # test clock comes due and work queued in real time gets its seconds too.
+            # The test clock is moved through the window in steps, so a job on the test clock comes due, and
+            # after each step the merchant gets to finish what it started: until it says it is idle, or, if it
+            # cannot say, for its share of the window's real seconds (work queued in real time).
+            limit = time.monotonic() + WORK_LIMIT_SECONDS
+            said_busy = False
             for _ in range(WINDOW_STEPS):
                 if move_clock:
                     self.time.pass_time(window / WINDOW_STEPS)
-                time.sleep(real / WINDOW_STEPS)
+                idle = self.work.until_idle(limit)
+                if idle is None:  # the merchant cannot say: its share of the real seconds
+                    time.sleep(real / WINDOW_STEPS)
+                elif not idle and not said_busy:
+                    said_busy = True
+                    self.run.recorder.note(
+                        f"the merchant still said it was at work {WORK_LIMIT_SECONDS:g} s into the settle window "
+                        f"of order {order_id}: read as it was",
+                        "settle window",
+                    )
                 current = self.order(order_id)
                 if done is not None and done(current):
                     break
@@ -245,6 +277,9 @@ class MerchantHarness:
         """Every webhook body this gateway's schema allows, as a hypothesis strategy."""
         if not self.webhook_schema:
             raise NotApplicable(f"{self.client.id}'s profile names no webhook schema to draw bodies from")
+        # Imported here: hypothesis costs every run that never generates a webhook document ~0.07 s.
+        from paycert.webhooks.strategies import webhook_documents
+
         return webhook_documents(self.webhook_schema)
 
     def send(
@@ -342,6 +377,50 @@ class MerchantHarness:
                 f"waiting {seconds / 60:.0f} real minutes is not done"
             )
         self.time.pass_time(seconds)
+
+
+class MerchantWork:
+    """The merchant's control endpoint (`GET {base_url}/_paycert/work`, optional): whether anything it has
+    taken in (a request it is handling, a queued delivery, a status job running or due) can still change an
+    order. A merchant without it (404, or no readable answer) is asked once and then given real time."""
+
+    def __init__(self, url: str, ca_file: Path | None, timeout: float) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.offered = True  # until the merchant answers otherwise
+        self._client: httpx.Client | None = None
+        self._verify = verifier(ca_file)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    def until_idle(self, limit: float) -> bool | None:
+        """True once the merchant says it is idle; False if it still says it is at work at `limit` (a moment
+        on the monotonic clock); None if it offers no such endpoint."""
+        pause, longest = WORK_POLL_SECONDS
+        while (idle := self._idle()) is False and time.monotonic() < limit:
+            time.sleep(pause)
+            pause = min(pause * 2, longest)
+        return idle
+
+    def _idle(self) -> bool | None:
+        if not self.offered:
+            return None
+        if self._client is None:
+            self._client = bounded_client(verify=self._verify)
+        try:
+            with within(self.timeout):
+                response = self._client.get(self.url)
+            answer = response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            answer = None
+        idle = answer.get("idle") if isinstance(answer, dict) else None
+        if not isinstance(idle, bool):
+            # Not offered (404), or an answer that says nothing: real time it is, for the rest of the test.
+            self.offered = False
+            return None
+        return idle
 
 
 class OrderWatch:

@@ -8,6 +8,10 @@ client that waits as told is served again. The numbers are the profiles': seeds 
 limit, 002 §2.3 asks for one, so paycert decided them: 100 calls in 10 s. In a whole default run (contract
 fuzzing, scenarios, merchant, KPI load) the busiest status read saw at most 78 calls in any 10 s, all tokens
 together (measured from the sandbox's request log); the burst's 120 at 8 at once takes well under a second.
+
+The window goes by the sandbox's test clock, like everything else in the sandbox that is about time: a client
+that honours Retry-After by moving the clock on (paycert does, through the control API) is served again at
+once, and one that really waits is served again too, since the test clock also runs in real time.
 """
 
 from __future__ import annotations
@@ -55,8 +59,10 @@ class RateLimit:
         app: ASGIApp,
         faults: Faults,
         rules: tuple[RateRule, ...] = RULES,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        """`clock`: the seconds the windows go by; None is the sandbox's test clock (`app.state.sandbox`,
+        read from the request's app), or the monotonic clock in an app that has none."""
         self._app = app
         self._faults = faults
         self._rules = rules
@@ -101,7 +107,7 @@ class RateLimit:
         rule = self._rules[rule_index]
         client = scope.get("client")
         key = (rule_index, client[0] if client else "", _credential(scope))
-        now = self._clock()
+        now = self._now(scope)
         calls = self._calls.get(key)
         if calls is None:
             if len(self._calls) >= _MAX_CALLERS:
@@ -113,6 +119,15 @@ class RateLimit:
             calls.append(now)
             return None
         return max(1, math.ceil(calls[0] + rule.seconds - now))
+
+    def _now(self, scope: Scope) -> float:
+        if self._clock is None:
+            # Found on the first limited call: the middleware is handed only the next ASGI app, while the
+            # sandbox's state hangs on the FastAPI app, which Starlette puts in every request's scope.
+            state = getattr(getattr(scope.get("app"), "state", None), "sandbox", None)
+            test_clock = getattr(state, "clock", None)
+            self._clock = test_clock.now if test_clock is not None else time.monotonic
+        return self._clock()
 
 
 def _credential(scope: Scope) -> str:

@@ -17,6 +17,8 @@ from paycert.sandbox.merchant.service import Merchant, Rejected
 from paycert.sandbox.pages import render
 from paycert.sandbox.state import public_base
 
+# Where a certification asks whether the merchant is still at work (specs/merchant/openapi.yaml, getWork).
+WORK_PATH = "/_paycert/work"
 # How long one WebSocket waits for the next change before it sends a keep-alive copy of the order.
 WS_IDLE_SECONDS = 15.0
 
@@ -99,7 +101,8 @@ def build_router(merchant: Merchant) -> APIRouter:
         if not isinstance(card, dict) or not all(isinstance(v, str) for v in card.values()):
             return _error(400, "invalid_request", "card must be an object of strings")
         try:
-            order = await merchant.checkout(str(gateway), *money, card)
+            with merchant.handling():
+                order = await merchant.checkout(str(gateway), *money, card)
         except GatewayRefused as exc:
             return _error(502, "gateway_refused", str(exc))
         return JSONResponse(view(order), status_code=201)
@@ -126,7 +129,8 @@ def build_router(merchant: Merchant) -> APIRouter:
             return _error(404, "not_found", "no such gateway")
         merchant.remember(public_base(request))
         try:
-            answer = await merchant.webhook(gateway, await request.body(), request.headers)
+            with merchant.handling():
+                answer = await merchant.webhook(gateway, await request.body(), request.headers)
         except Rejected as exc:
             # Seed 004: `return 'Invalid callback', 400`; nothing was changed.
             return _error(400, "invalid_callback", str(exc))
@@ -138,7 +142,8 @@ def build_router(merchant: Merchant) -> APIRouter:
     @router.get("/return/{gateway}", operation_id="paymentReturn", response_class=HTMLResponse)
     async def payment_return(gateway: str, request: Request, orderId: str = "") -> HTMLResponse:
         merchant.remember(public_base(request))
-        order = await merchant.returned(gateway, orderId, dict(request.query_params))
+        with merchant.handling():
+            order = await merchant.returned(gateway, orderId, dict(request.query_params))
         if order is None:
             return HTMLResponse("<!doctype html><title>Unknown order</title><p>Unknown order.</p>", 404)
         status = str(order["status"])
@@ -153,6 +158,12 @@ def build_router(merchant: Merchant) -> APIRouter:
             message=message,
             alert=status == "FAILED",
         )
+
+    @router.get(WORK_PATH, operation_id="getWork")
+    async def work() -> JSONResponse:
+        # The control endpoint of specs/merchant/openapi.yaml: a certification reads an order's verdict as
+        # soon as nothing the merchant has taken in can still change it, instead of waiting a fixed window.
+        return JSONResponse(merchant.work())
 
     @router.websocket("/ws/orders/{orderId}")
     async def order_updates(websocket: WebSocket, orderId: str) -> None:

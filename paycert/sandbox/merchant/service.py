@@ -12,7 +12,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -53,6 +53,7 @@ class Merchant:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._inflight: set[str] = set()
         self._tasks: set[concurrent.futures.Future[None]] = set()
+        self._handling = 0  # requests being handled that may change an order (checkout, webhook, return)
 
     # -- where the gateways are ---------------------------------------------------------------------------
 
@@ -185,21 +186,49 @@ class Merchant:
         """Periodic job: poll payments pending too long, cancel unpaid ones past expiry."""
         with contextlib.suppress(RuntimeError):  # on the worker's loop; the clock endpoint runs in a thread
             self._loop = asyncio.get_running_loop()
+        for order_id, expired in self._due():
+            self._inflight.add(order_id)
+            self._spawn(self._check(order_id, expired))
+
+    def _due(self) -> list[tuple[str, bool]]:
+        """The orders a sweep would check now, each with whether it is past its expiry."""
         if self._loop is None or self.base() is None:
-            return
+            return []
         now = self.state.clock.now()
         polling = not self.state.faults.active("merchant-no-poll")
+        # The fault merchant-no-expiry has no notion of an order ending unpaid: it does not even look.
+        expiring = not self.state.faults.active("merchant-no-expiry")
+        due: list[tuple[str, bool]] = []
         for order in self.book.pending():
             if not order["paymentId"] or order["orderId"] in self._inflight:
                 continue
-            expired = now >= float(order["expiresAt"])
+            expired = expiring and now >= float(order["expiresAt"])
             last = order["polledAt"]
-            due = now - float(order["createdAt"]) >= POLL_AFTER_SECONDS and (
+            poll = now - float(order["createdAt"]) >= POLL_AFTER_SECONDS and (
                 last is None or now - float(last) >= POLL_EVERY_SECONDS
             )
-            if expired or (polling and due):
-                self._inflight.add(order["orderId"])
-                self._spawn(self._check(order["orderId"], expired))
+            if expired or (polling and poll):
+                due.append((str(order["orderId"]), expired))
+        return due
+
+    # -- the control endpoint: whether the merchant is still at work --------------------------------------
+
+    @contextlib.contextmanager
+    def handling(self) -> Iterator[None]:
+        """Around a request that may change an order: until it is answered, the merchant is at work."""
+        self._handling += 1
+        try:
+            yield
+        finally:
+            self._handling -= 1
+
+    def work(self) -> dict[str, Any]:
+        """What could still change an order without anything new arriving or the clock moving: requests
+        being handled (the slow-ack fault's late answer among them), status checks and expiries running, and
+        those a sweep would start now. None of them: idle, and a certification may read its verdict."""
+        running = self._handling + len(self._inflight)
+        due = len(self._due())
+        return {"idle": running == 0 and due == 0, "inFlight": running, "due": due}
 
     def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
         assert self._loop is not None
