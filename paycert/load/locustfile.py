@@ -32,7 +32,7 @@ from gevent.event import Event
 from locust import User, constant, events, task
 from locust.env import Environment
 from locust.exception import StopUser
-from locust.runners import LocalRunner
+from locust.runners import LocalRunner, Runner
 
 # gevent's patched `select` has no epoll, so trio (installed for other tools) fails to import, and httpcore
 # imports it when it loads. httpcore takes a trio that is not there as "not installed", which is all its sync
@@ -43,7 +43,7 @@ from paycert.core.errors import PaycertError
 from paycert.core.states import PaymentState
 from paycert.gateways.client import GatewayClient, Payment
 from paycert.gateways.http import Recorder
-from paycert.load.config import CONFIG_VARIABLE, LoadConfig
+from paycert.load.config import CONFIG_VARIABLE, GRACE_SECONDS, LoadConfig
 from paycert.redaction import Redactor
 from paycert.shopper import Card, ChallengeSpec, HttpShopper, PageSpec, ShopperError
 from paycert.targets.target import GatewayTarget, load_target
@@ -362,12 +362,19 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
 
 
 def _quit_when_spent(environment: Environment) -> None:
-    owner = phase()
-    while not owner.budget.spent:
-        gevent.sleep(0.1)
-    gevent.sleep(1.0)  # the requests in flight get their answers
     if environment.runner is not None:
+        wait_for_users(environment.runner, phase())
         environment.runner.quit()
+
+
+def wait_for_users(runner: Runner, owner: Phase) -> None:
+    """Return once every user has stopped itself, or when the phase's time and the grace for answers in
+    flight are up. Users stop at the bound (their next request finds no place in the budget; one that ends
+    with a request in flight waits for its answer first), so this is an event, not a poll of the clock."""
+    bound = owner.config.max_seconds + GRACE_SECONDS
+    if runner.spawning_greenlet is not None:
+        runner.spawning_greenlet.join(timeout=max(0.0, bound - owner.budget.elapsed))
+    runner.user_greenlets.join(timeout=max(0.0, bound - owner.budget.elapsed))
 
 
 # Locust's event hooks are untyped; registered by call so the listeners keep their types.

@@ -11,18 +11,16 @@ import sys
 import time
 from pathlib import Path
 
-import gevent
 from locust import events
 from locust.env import Environment
 from locust.stats import RequestStats, StatsEntry
 
 from paycert.core.errors import PaycertError
 from paycert.load import locustfile
-from paycert.load.config import GRACE_SECONDS, LoadConfig
+from paycert.load.config import LoadConfig
 from paycert.load.figures import LoadFigures, OperationFigures
 
 SPAWN_RATE = 100.0  # users per second: every user starts at once, the budget paces the requests
-POLL_SECONDS = 0.05
 
 
 def run(config: LoadConfig) -> LoadFigures:
@@ -32,19 +30,22 @@ def run(config: LoadConfig) -> LoadFigures:
     env.events.init.fire(environment=env, runner=runner, web_ui=None)  # type: ignore[no-untyped-call]
     owner.budget.start()
     runner.start(config.users, spawn_rate=SPAWN_RATE)
-    gevent.sleep(POLL_SECONDS)
-    # Users stop themselves at the bound (their next request finds no place); the runner is quit when all
-    # have, or when the time and its grace are up with answers still outstanding.
-    while owner.budget.elapsed < config.max_seconds + GRACE_SECONDS:
-        if owner.budget.spent and runner.user_count == 0:
-            break
-        gevent.sleep(POLL_SECONDS)
+    # Users stop themselves at the bound (their next request finds no place); the runner is quit as soon as
+    # all have, or when the time and its grace are up with answers still outstanding.
+    locustfile.wait_for_users(runner, owner)
     seconds = owner.budget.elapsed
     runner.quit()
     problems = owner.undo_live_payments()
-    stopped_by = owner.budget.stopped_by or (
-        "max_seconds" if seconds >= config.max_seconds else "max_requests"
-    )
+    # The budget names the bound that ended the phase; a phase whose users all stopped before either bound (no
+    # success card to pay with) says so rather than naming a bound it never reached.
+    if owner.budget.stopped_by:
+        stopped_by = owner.budget.stopped_by
+    elif seconds >= config.max_seconds:
+        stopped_by = "max_seconds"
+    elif owner.budget.sent >= config.max_requests:
+        stopped_by = "max_requests"
+    else:
+        stopped_by = "users"
     return LoadFigures(
         users=config.users,
         max_requests=config.max_requests,

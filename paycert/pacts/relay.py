@@ -11,7 +11,6 @@ request with the payment id it answers. Values go only to the verifier, never to
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +22,7 @@ from paycert.core.errors import PaycertError
 from paycert.gateways.client import GatewayClient
 from paycert.pacts.needs import GATEWAY_STATES, context_for, needs_of, request_for
 from paycert.redaction import Redactor
+from paycert.webhooks.serving import ServerThread
 
 MESSAGE_PATH = "/pact/message"
 
@@ -44,9 +44,7 @@ class StateRelay:
         # Message interactions: the bodies the gateway really sent, by the pact's description.
         self.messages: dict[str, bytes] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="pact-state-relay", daemon=True
-        )
+        self._thread = ServerThread(self._server, "pact-state-relay")
 
     @property
     def port(self) -> int:
@@ -61,9 +59,7 @@ class StateRelay:
         return self
 
     def __exit__(self, *_: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._thread.stop()  # at once: serve_forever's shutdown() waited up to 0.5 s for its next poll
 
     def change(self, state: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
         """Make `state` true (setup) or forget it (teardown); answer the values for the interaction."""

@@ -34,28 +34,67 @@ WRONG_PASSWORD = "not-the-password-0"
 HOSTED = ("payment", "challenge")
 
 
-class ShopperScreen:
-    """One Chromium on a phone screen, shared by what one test looks at; pages go into the test's evidence."""
+class PhoneBrowser:
+    """The session's one Chromium on a phone screen, started when the first experience test needs it.
 
-    def __init__(self, run: RunState, name: str) -> None:
-        self.run = run
-        self.name = name
+    Launching Chromium (and Playwright's driver) cost 0.5-1 s a test and was most of a short test's time; one
+    browser serves every test, and each journey still gets a fresh browser context (no cookies, storage or
+    cache from the one before), so sharing the process changes nothing a page sees. A Chromium that cannot
+    start is remembered, so every later test is not evaluated at once instead of trying again.
+    """
+
+    def __init__(self, run: RunState) -> None:
         cas = [g.ca_file for g in run.target.gateways.values() if g.ca_file]
         if run.target.merchant is not None and run.target.merchant.ca_file:
             cas.append(run.target.merchant.ca_file)
         # A loaded machine (CI, or a run beside a load test) makes Chromium slow: pages get 30 s, not 10.
         self.driver = BrowserShopper(None, device=PHONE, ca_file=cas[0] if cas else None, timeout=30.0)
-        self._journeys = 0
+        self.failure: str | None = None
 
-    def start(self) -> ShopperScreen:
-        try:
-            self.driver.start()
-        except (ShopperError, ImportError) as exc:
-            pytest.skip(f"{NOT_EVALUATED_PREFIX}the experience suite needs Chromium: {exc}")
-        return self
+    def start(self) -> BrowserShopper:
+        if self.failure is None:
+            try:
+                self.driver.start()
+            except (ShopperError, ImportError) as exc:
+                self.failure = str(exc)
+        if self.failure is not None:
+            pytest.skip(f"{NOT_EVALUATED_PREFIX}the experience suite needs Chromium: {self.failure}")
+        return self.driver
 
     def close(self) -> None:
         self.driver.close()
+
+
+_PHONE_BROWSER = pytest.StashKey[PhoneBrowser]()
+
+
+def phone_browser(config: pytest.Config, run: RunState) -> PhoneBrowser:
+    """The session's phone browser, closed when pytest unconfigures (after the report is written)."""
+    if _PHONE_BROWSER not in config.stash:
+        # Kept in the config's stash rather than as a session fixture: the plugin module registers only the
+        # fixtures suites ask for by name, and this one is an implementation detail of those two.
+        config.stash[_PHONE_BROWSER] = PhoneBrowser(run)
+        config.add_cleanup(config.stash[_PHONE_BROWSER].close)
+    return config.stash[_PHONE_BROWSER]
+
+
+class ShopperScreen:
+    """The phone's Chromium as one test uses it: what the test looks at goes into the test's evidence."""
+
+    def __init__(self, run: RunState, name: str, phone: PhoneBrowser) -> None:
+        self.run = run
+        self.name = name
+        self.phone = phone
+        self.driver = phone.driver
+        self._journeys = 0
+
+    def start(self) -> ShopperScreen:
+        self.phone.start()
+        return self
+
+    def close(self) -> None:
+        # The browser outlives the test; only this test's observer is taken off it.
+        self.driver.observer = None
 
     def watch(self, label: str, secrets: tuple[str, ...]) -> PhoneCheck:
         """A fresh observer for the next journey: its pages, measured and screenshotted."""
@@ -267,22 +306,25 @@ def _in_run_dir(shot: Path, run_dir: Path) -> str:
 
 
 @pytest.fixture
-def experience(paycert_run: RunState, checkout: Checkout) -> Iterator[Experience]:
+def experience(
+    paycert_run: RunState, checkout: Checkout, request: pytest.FixtureRequest
+) -> Iterator[Experience]:
     """This gateway's pages on a phone in Chromium (moves money like `checkout`, so it has its live guard)."""
-    screen = ShopperScreen(paycert_run, checkout.client.id).start()
-    phone = Checkout(
+    phone = phone_browser(request.config, paycert_run)
+    screen = ShopperScreen(paycert_run, checkout.client.id, phone).start()
+    on_phone = Checkout(
         checkout.client, screen.driver, checkout.sink, checkout.webhook_url, run_dir=paycert_run.run_dir
     )
     try:
-        yield Experience(paycert_run, phone, screen)
+        yield Experience(paycert_run, on_phone, screen)
     finally:
         screen.close()
 
 
 @pytest.fixture
-def merchant_pages(paycert_run: RunState) -> Iterator[MerchantPages]:
+def merchant_pages(paycert_run: RunState, request: pytest.FixtureRequest) -> Iterator[MerchantPages]:
     """The merchant's pages on a phone in Chromium (a test of the `merchant` subject, not of a gateway)."""
-    screen = ShopperScreen(paycert_run, "merchant").start()
+    screen = ShopperScreen(paycert_run, "merchant", phone_browser(request.config, paycert_run)).start()
     try:
         yield MerchantPages(paycert_run, screen)
     finally:

@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal
 
+from paycert.webhooks.serving import ServerThread
+
 __all__ = ["Delivery", "FailureMode", "WebhookSink"]
 
 FailureMode = Literal["status", "timeout", "drop"]
@@ -171,7 +173,7 @@ class WebhookSink:
         self._failures: deque[_Failure] = deque()
         self._released = threading.Event()
         self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._thread: ServerThread | None = None
 
     # -- life cycle -------------------------------------------------------------------------------------
 
@@ -181,24 +183,15 @@ class WebhookSink:
         self._released.clear()
         self._server = _Server((self.host, self.port), self)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"webhook-sink-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._thread = ServerThread(self._server, f"webhook-sink-{self.port}").start()
         return self
 
     def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None:
+        thread = self._thread
+        if thread is None:
             return
         self._released.set()
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5.0)
+        thread.stop()
         self._server = self._thread = None
 
     def __enter__(self) -> WebhookSink:
@@ -263,7 +256,7 @@ class WebhookSink:
                         f"webhook sink: expected at least {count} {what} within {timeout:g}s, "
                         f"saw {len(matching)} ({len(self._deliveries)} received in total)"
                     )
-                self._changed.wait(min(remaining, 0.25))
+                self._changed.wait(remaining)  # woken by `_record` on every arrival
 
     def wait_for_more(self, than: int, timeout: float) -> int:
         """Block until more than `than` deliveries are recorded or `timeout` s pass; the count by then.

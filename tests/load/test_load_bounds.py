@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 GATEWAY = "gustaffo"
 # How much later than its bound (and the runner's grace for answers in flight) the phase may say it stopped:
-# the runner looks at the clock every 50 ms and quitting Locust's users takes a moment.
+# quitting Locust's users takes a moment.
 SLACK_SECONDS = 0.5
 
 
