@@ -15,12 +15,14 @@ import typer
 from rich.console import Console
 
 from paycert.cli.embedded import start_embedded, stop_all_embedded, stop_embedded
+from paycert.cli.heap import CollectorBack, pause_collector, restores_collector
 from paycert.cli.parallel import run_in_parallel
 from paycert.cli.progress import ProgressLines, summary_table, verdict_line
 from paycert.cli.signals import exits_on_signals
 from paycert.core.criteria import Catalogue
 from paycert.core.errors import PaycertError
 from paycert.gateways.write_plan import plan_writes, render
+from paycert.plugin.session import LoadedTarget
 from paycert.plugin.shard import load_durations, parse_shard
 from paycert.report import (
     RunInfo,
@@ -41,6 +43,7 @@ EXIT_NOT_GO = 1
 EXIT_HARNESS = 2
 SUITES = (
     "scenarios",
+    "lifecycle",
     "webhooks",
     "contract",
     "merchant",
@@ -57,6 +60,7 @@ console = Console(width=120)
 
 
 @exits_on_signals(cleanup=stop_all_embedded)  # Ctrl-C/SIGTERM: no temp folder left, exit 130/143
+@restores_collector
 def run(
     target: Annotated[
         Path | None, typer.Option(help="Target file; default: start the embedded sandbox.")
@@ -169,6 +173,7 @@ def run(
         )
     clock_started = time.monotonic()
     started = utc_now_iso()
+    pause_collector()  # until the tests are collected: see paycert/cli/heap.py
     selection = Selection(
         suites=tuple(suite or ()),
         criteria=tuple(criterion or ()),
@@ -192,7 +197,7 @@ def run(
         if target is None:
             server, target = start_embedded(frozenset(fault or ()), tls=tls)
             console.print(f"embedded sandbox on {server.base_url}", highlight=False)
-        loaded = load_target(target)
+        whole = loaded = load_target(target)  # the session takes it as it is (LoadedTarget), -g and all
         load_attestations(attestations or loaded.attestations)  # a bad file stops the run here, one line
         if gateway:
             loaded = loaded.only(list(gateway))
@@ -263,7 +268,7 @@ def run(
         # A live bar where stdout is a terminal; not beside pytest's own output (-v), which would tear it.
         progress = ProgressLines.from_stdout(width=console.width, live=False if verbose else None)
         try:
-            code = pytest.main(args, plugins=[progress])
+            code = pytest.main(args, plugins=[progress, CollectorBack(), LoadedTarget(target, whole)])
         finally:
             progress.close()
     finally:

@@ -8,16 +8,19 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from paycert.core.errors import NotApplicable, PaycertError
 from paycert.core.evidence import Exchange
 from paycert.core.pointers import MISSING, resolve
 from paycert.core.states import PaymentState
+from paycert.core.tls import verifier
+from paycert.gateways import amounts
 from paycert.gateways.curl import token_hint, token_variable
 from paycert.gateways.hooks_loader import load_hook
-from paycert.gateways.http import GatewayHttp, HttpAnswer, Recorder
+from paycert.gateways.http import GatewayHttp, HttpAnswer, Recorder, Waiter, real_wait
+from paycert.gateways.sandbox_clock import SandboxClock
 from paycert.gateways.token_answers import token_trouble
 from paycert.gateways.write_guard import WriteGuard
 from paycert.targets.bounds import Deadline
@@ -27,7 +30,18 @@ from paycert.targets.templates import fill, placeholders
 TOKEN_SAFETY_MARGIN_SECONDS = 30
 # Operations that leave a payment behind on a live gateway, and so are undone at the end of the run.
 MONEY_OPERATIONS = frozenset(
-    {"create_payment", "authorize", "recurring_initial", "recurring_repeat", "pay_with_token", "payout"}
+    {
+        "create_payment",
+        "authorize",
+        "recurring_initial",
+        "recurring_repeat",
+        "pay_with_token",
+        "payout",
+        # Issue 16: a single-use mandate's first payment takes money; a verification holds a zero amount,
+        # voided all the same so nothing this run made stays open on a live gateway.
+        "mandate_single_initial",
+        "verify",
+    }
 )
 # What no operation can take back: each one a live run made is a harness error at the end, with its id.
 IRREVERSIBLE = {
@@ -96,6 +110,25 @@ class Payment:
         return f"{self.gateway} payment {self.id}"
 
 
+def retry_wait(clock: SandboxClock | None) -> Waiter:
+    """How a 429's Retry-After passes for a gateway (issue 15: retries driven by the sandbox's test clock where
+    the target has one). A paycert sandbox (the target's `control_url`, `clock`) has its test clock moved on
+    by the wait, which is what its limiter goes by, so honouring the limit costs no real second; a real
+    gateway is really waited for. A clock that cannot be moved is waited for too: it also runs in real time."""
+    if clock is None:
+        return real_wait
+
+    def move_the_clock(seconds: float) -> str:
+        try:
+            clock.advance(seconds)
+        except PaycertError as exc:
+            real_wait(seconds)
+            return f"waited (the sandbox clock could not be moved: {exc})"
+        return f"moved the sandbox's test clock {seconds:g} s on"
+
+    return move_the_clock
+
+
 class GatewayClient:
     """Drives one gateway through the canonical operations its profile declares."""
 
@@ -108,12 +141,16 @@ class GatewayClient:
         run_deadline: Deadline | None = None,
         allow_live_writes: bool = False,
         run_max_amount: float | None = None,
+        wait: Waiter | None = None,
     ) -> None:
         self.target = target
         self.profile = target.require_profile()
         self.recorder = recorder
         self.guard = WriteGuard.for_target(
             target, allow_writes=allow_live_writes, run_max_amount=run_max_amount
+        )
+        self._clock = (
+            SandboxClock(target.control_url, verifier(target.ca_file)) if target.control_url else None
         )
         self.http = GatewayHttp(
             target.base_url,
@@ -123,6 +160,7 @@ class GatewayClient:
             ca_file=target.ca_file,
             run_deadline=run_deadline,
             guard=self.guard,
+            wait=wait or retry_wait(self._clock),
         )
         self._token: str | None = None
         self._token_hinted = False
@@ -141,6 +179,8 @@ class GatewayClient:
 
     def close(self) -> None:
         self.http.close()
+        if self._clock is not None:
+            self._clock.close()
 
     # -- capabilities -------------------------------------------------------------------------------------
 
@@ -152,13 +192,31 @@ class GatewayClient:
         return self.offers(operation) and key in (self.profile.operations[operation].get("result") or {})
 
     def require(self, operation: str, why: str = "") -> None:
-        """Stop the scenario as not applicable when the gateway does not offer `operation`."""
+        """Stop the scenario as not applicable when the gateway does not offer `operation` (an operation, or a
+        feature such as `mandates`); the reason is the profile's (`unsupported`) where it gives one."""
         if not self.offers(operation):
             reason = (
-                why
+                self.profile.unsupported.get(operation)
+                or why
                 or f"{self.id} offers no {operation.replace('_', ' ')} operation (profile {self.profile.path.name})"
             )
             raise NotApplicable(reason)
+
+    @property
+    def idempotency_header(self) -> str:
+        """The header an idempotency key goes in: the profile's `idempotency.header`, else the usual one."""
+        return str((self.profile.raw.get("idempotency") or {}).get("header") or "Idempotency-Key")
+
+    def require_lifecycle(self, feature: str) -> Any:
+        """The profile's `lifecycle` entry for `feature` (partial_capture, refunds, three_ds_manual, ...); not
+        applicable, with the profile's `unsupported` reason, when the gateway does not offer it."""
+        entry = self.profile.lifecycle.get(feature)
+        if not entry:
+            raise NotApplicable(
+                self.profile.unsupported.get(feature)
+                or f"{self.id} offers no {feature.replace('_', ' ')} (its profile's lifecycle does not name it)"
+            )
+        return entry
 
     def require_challenge(self) -> None:
         """Not applicable unless the gateway has a 3-D Secure challenge and a test card that triggers it."""
@@ -196,34 +254,29 @@ class GatewayClient:
         context.update(self.context_extra)
         return context
 
-    def format_amount(self, amount: Decimal | str | float) -> Any:
+    def format_amount(self, amount: Decimal | str | float, currency: str | None = None) -> Any:
+        """`amount` as the gateway writes it, rounded to the decimals of `currency` (its `currencies` exponent;
+        `amounts.decimals` when none is given or it is not listed)."""
         value = self.guard.cap(Decimal(str(amount)))  # live runs never move more than the cap
-        decimals = int(self.profile.amounts.get("decimals", 2))
-        quantized = (
-            value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP) if decimals else value
-        )
-        fmt = self.profile.amounts.get("format", "number")
-        if fmt == "decimal-string":
-            return f"{quantized:.{decimals}f}"
-        if fmt == "minor-units":
-            return int(value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP).scaleb(decimals))
-        return float(quantized)
+        return amounts.write(value, self.amount_format, self.profile.decimals_for(currency))
+
+    @property
+    def amount_format(self) -> str:
+        return str(self.profile.amounts.get("format", amounts.NUMBER))
+
+    def format_unrounded(self, amount: Decimal | str) -> Any:
+        """`amount` with all its decimals, in the gateway's format (to offer more than a currency has); None
+        when the format cannot carry them (integer minor units)."""
+        return amounts.write_unrounded(self.guard.cap(Decimal(str(amount))), self.amount_format)
 
     def below_cap(self, amount: Decimal | str, room: Decimal | str) -> Decimal:
         """`amount`, lowered so that `amount + room` is still within the live cap (probes that exceed it)."""
         return self.guard.below_cap(Decimal(str(amount)), Decimal(str(room)))
 
-    def parse_amount(self, value: Any) -> Decimal | None:
-        """An amount as the gateway writes it (the profile's format), in major units; None if unreadable."""
-        if value is None or isinstance(value, bool):
-            return None
-        try:
-            parsed = Decimal(str(value))
-        except ArithmeticError:
-            return None
-        if self.profile.amounts.get("format") == "minor-units":
-            return parsed.scaleb(-int(self.profile.amounts.get("decimals", 2)))
-        return parsed
+    def parse_amount(self, value: Any, currency: str | None = None) -> Decimal | None:
+        """An amount as the gateway writes it (the profile's format, `currency`'s decimals), in major units;
+        None if unreadable."""
+        return amounts.read(value, self.amount_format, self.profile.decimals_for(currency))
 
     # -- authentication -----------------------------------------------------------------------------------
 
@@ -339,7 +392,9 @@ class GatewayClient:
             return
         if any(p.id == str(payment_id) for p in self.created):
             return
-        amount = self.parse_amount(context.get("amount")) or Decimal(str(context.get("amount_decimal") or 0))
+        amount = self.parse_amount(context.get("amount"), context.get("currency")) or Decimal(
+            str(context.get("amount_decimal") or 0)
+        )
         payment = Payment(
             gateway=self.id,
             id=str(payment_id),
@@ -415,10 +470,11 @@ class GatewayClient:
     ) -> dict[str, Any]:
         ref = reference or f"PC-{uuid.uuid4().hex[:12].upper()}"
         capped = self.guard.cap(Decimal(str(amount)))
+        decimals = self.profile.decimals_for(currency)
         context: dict[str, Any] = {
-            "amount": self.format_amount(amount),
-            "amount_decimal": f"{capped:.2f}",
-            "amount_minor": int(capped.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) * 100),
+            "amount": self.format_amount(amount, currency),
+            "amount_decimal": amounts.write(capped, amounts.DECIMAL_STRING, decimals),
+            "amount_minor": amounts.write(capped, amounts.MINOR_UNITS, decimals),
             "currency": currency,
             "reference": ref,
             "return_url": return_url,
@@ -439,14 +495,16 @@ class GatewayClient:
         operation: str = "create_payment",
         extra: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Payment:
-        """Create a payment; a gateway that refuses raises PaymentRefused with its answer."""
+        """Create a payment; a gateway that refuses raises PaymentRefused with its answer. `headers` are sent
+        too (an Accept that asks for XML)."""
         context = self.new_context(
             amount, currency=currency, card=card, return_url=return_url, notification_url=notification_url
         )
         context.update(extra or {})
         key = idempotency_key or uuid.uuid4().hex
-        result = self.call(operation, context, headers={"Idempotency-Key": key})
+        result = self.call(operation, context, headers={self.idempotency_header: key, **(headers or {})})
         if not result.ok:
             raise PaymentRefused(result)
         payment_id = result.get("payment_id")
@@ -541,14 +599,30 @@ class GatewayClient:
             return f"the {undo} failed ({exc})"
         return "" if result.ok else f"the {undo} answered HTTP {result.status}"
 
+    def read_refund(self, payment: Payment, refund_id: str) -> ApiResult:
+        """Read one refund of `payment` back on its own, through the profile's `lifecycle.refunds.read`.
+
+        The refund is read like a transaction of its own: its id goes in as {payment_id} (txservices reads it
+        with getPayment, gustaffo with getRefund); {parent_id} is the payment it refunded.
+        """
+        operation = str(self.require_lifecycle("refunds").get("read") or "")
+        if not operation:
+            raise NotApplicable(
+                self.profile.unsupported.get("refund_read")
+                or f"{self.id}'s profile names no operation that reads a refund back (lifecycle.refunds.read)"
+            )
+        context = {**payment.context, "payment_id": refund_id, "parent_id": payment.id}
+        return self.call(operation, context, label=f"read refund {refund_id}")
+
     def refresh(self, payment: Payment) -> ApiResult:
         """Read the payment back through the status API and update what we know of it."""
         result = self.call("get_payment", payment.context, label="get_payment")
         if result.ok:
             self._observe(payment, result.get("status"))
-            payment.refunded = self.parse_amount(result.get("refunded_amount"))
+            payment.refunded = self.parse_amount(result.get("refunded_amount"), payment.currency)
             if payment.state is PaymentState.COMPLETED and self.profile.refunds_by_amount:
-                payment.state = self._refund_state(payment, self.parse_amount(result.get("amount")))
+                total = self.parse_amount(result.get("amount"), payment.currency)
+                payment.state = self._refund_state(payment, total)
         return result
 
     def _refund_state(self, payment: Payment, total: Decimal | None) -> PaymentState:
@@ -580,17 +654,27 @@ class GatewayClient:
         operation: str,
         payment: Payment,
         amount: Decimal | str | float | None = None,
+        *,
+        idempotency_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
         **extra: Any,
     ) -> ApiResult:
-        """A back-office operation on a payment (refund, capture, void, recurring_repeat, ...)."""
+        """A back-office operation on a payment (refund, capture, void, recurring_repeat, ...); a fresh
+        idempotency key unless `idempotency_key` is given (to send the same request again); `headers` are sent
+        too (an Accept that asks for XML)."""
         context = dict(payment.context)
         context["parent_id"] = payment.id
         if amount is not None:
-            context["amount"] = self.format_amount(amount)
-            context["amount_decimal"] = f"{self.guard.cap(Decimal(str(amount))):.2f}"
+            context["amount"] = self.format_amount(amount, payment.currency)
+            context["amount_decimal"] = amounts.write(
+                self.guard.cap(Decimal(str(amount))),
+                amounts.DECIMAL_STRING,
+                self.profile.decimals_for(payment.currency),
+            )
         context["reference"] = f"PC-{uuid.uuid4().hex[:12].upper()}"
         context.update(extra)
-        return self.call(operation, context, headers={"Idempotency-Key": uuid.uuid4().hex})
+        key = idempotency_key or uuid.uuid4().hex
+        return self.call(operation, context, headers={self.idempotency_header: key, **(headers or {})})
 
 
 class PaymentRefused(PaycertError):

@@ -85,6 +85,8 @@ def _undo_of(name: str, has: Callable[[str], bool]) -> str:
         if has("delete_webhook"):
             return "delete_webhook at the end of the run (only if no registration already points at paycert)"
         return "NOT undone (no delete_webhook): listed as a harness error, exit 2"
+    if name == "create_invoice":
+        return "moves no money; the payment made through its link is refunded at the end of the run"
     if name == "configure_webhook":
         return "never sent to a live gateway: the configured endpoint is the merchant's"
     return "no undo known: listed as a harness error if it succeeds"

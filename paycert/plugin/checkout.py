@@ -5,20 +5,35 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from paycert.core.errors import NotApplicable
+import pytest
+
+from paycert.core.errors import NotApplicable, PaycertError, ProfileError
 from paycert.core.evidence import Attachment
 from paycert.core.states import PaymentState
 from paycert.gateways.client import ApiResult, GatewayClient, Payment
-from paycert.plugin.inbox import WebhookInbox
+from paycert.plugin.inbox import WebhookEvent, WebhookInbox
 from paycert.plugin.live_webhooks import require_webhooks
-from paycert.shopper import Card, ChallengeSpec, PageSpec, ShopperDriver, ShopperOutcome
+from paycert.plugin.outcomes import NOT_EVALUATED_PREFIX
+from paycert.shopper import (
+    BrowserShopper,
+    Card,
+    ChallengeSpec,
+    PageSpec,
+    ShopperDriver,
+    ShopperError,
+    ShopperOutcome,
+)
+from paycert.shopper.driver import MethodSpec
 from paycert.targets.templates import fill
+from paycert.webhooks.fields import read_field
 from paycert.webhooks.sink import WebhookSink
 
 DEFAULT_AMOUNT = Decimal("10.00")
@@ -39,6 +54,23 @@ class CheckoutResult:
     @property
     def challenged(self) -> bool:
         return bool(self.shopper and self.shopper.challenged)
+
+
+@dataclass
+class Invoice:
+    """An invoice this run created (`create_invoice`), and the payment link the shopper pays it through."""
+
+    id: str
+    link: str
+    amount: Decimal
+    currency: str
+    reference: str
+    # Not in repr: assertion messages quote invoices, and the context holds the credentials' values.
+    context: dict[str, Any] = field(repr=False)
+    created: ApiResult = field(repr=False)
+
+    def __str__(self) -> str:
+        return f"invoice {self.id}"
 
 
 class Checkout:
@@ -92,9 +124,15 @@ class Checkout:
         card: Card | None = None,
         *,
         reference: str | None = None,
+        operation: str = "create_payment",
+        idempotency_key: str | None = None,
+        currency: str = "EUR",
         **extra: Any,
     ) -> Payment:
-        """Create a payment the way the profile says; a direct gateway gets the card in the request."""
+        """Create a payment the way the profile says; a direct gateway gets the card in the request.
+
+        `operation` is the card operation that makes it (`authorize` for a payment only held). The same
+        `reference` and `idempotency_key` (and amount and card) send the same request again."""
         context_card = self.card_context(card) if (card is not None and self.is_direct) else None
         ref = reference or self.new_reference()
         return self.client.create_payment(
@@ -102,13 +140,22 @@ class Checkout:
             card=context_card,
             return_url=self.return_url(ref),
             notification_url=self.webhook_url,
+            operation=operation,
             extra={"reference": ref, **extra},
+            idempotency_key=idempotency_key,
+            currency=currency,
         )
 
     def card_operation(
-        self, operation: str, outcome: str = "COMPLETED", amount: Decimal | str = DEFAULT_AMOUNT
+        self,
+        operation: str,
+        outcome: str = "COMPLETED",
+        amount: Decimal | str = DEFAULT_AMOUNT,
+        *,
+        headers: Mapping[str, str] | None = None,
     ) -> Payment:
-        """A payment made by a card operation other than the default create (authorize, recurring initial)."""
+        """A payment made by a card operation other than the default create (authorize, recurring initial);
+        `headers` are sent with it (an Accept that asks for XML)."""
         self.client.require(operation)
         _, card = self.card_for(outcome)
         ref = self.new_reference()
@@ -119,6 +166,7 @@ class Checkout:
             notification_url=self.webhook_url,
             operation=operation,
             extra={"reference": ref},
+            headers=headers,
         )
 
     def operation_with(
@@ -147,13 +195,17 @@ class Checkout:
         authenticated: bool = True,
         token: str | None = None,
         verbatim: bool = False,
+        currency: str = "EUR",
     ) -> ApiResult:
         """Try to create a payment and return the gateway's answer, accepted or not.
 
         `verbatim` sends the amount exactly as given, not formatted the gateway's way (to test bad amounts).
         """
         context = self.client.new_context(
-            amount, card=self.card_context(card) if card else None, notification_url=self.webhook_url
+            amount,
+            currency=currency,
+            card=self.card_context(card) if card else None,
+            notification_url=self.webhook_url,
         )
         context["return_url"] = self.return_url(str(context["reference"]))
         if verbatim:
@@ -180,10 +232,14 @@ class Checkout:
         password: str | None = None,
         amount: Decimal | str = DEFAULT_AMOUNT,
         reference: str | None = None,
+        operation: str = "create_payment",
+        currency: str = "EUR",
     ) -> CheckoutResult:
-        """Pay with the profile's test card for `outcome` (COMPLETED, FAILED or CHALLENGE)."""
+        """Pay with the profile's test card for `outcome` (COMPLETED, FAILED or CHALLENGE), the shopper
+        passing 3-D Secure where the card asks for it; `operation` makes the payment (`authorize`: held, to
+        be captured later)."""
         card_name, card = self.card_for(outcome)
-        payment = self.create(amount, card, reference=reference)
+        payment = self.create(amount, card, reference=reference, operation=operation, currency=currency)
         challenge = ChallengeSpec.from_profile(self.profile.challenge)
         if password is None and self.profile.challenge:
             password = self.profile.challenge["password"]
@@ -232,6 +288,77 @@ class Checkout:
         )
         return self._finish(payment, card_name, outcome)
 
+    # -- other payment methods of the hosted page (wallets) ---------------------------------------------------
+
+    def wallets(self) -> dict[str, MethodSpec]:
+        """The hosted page's payment methods besides the card form, by name (profile `shopper.methods`); not
+        applicable, for the profile's `unsupported.wallet` reason, where it lists none."""
+        methods = PageSpec.from_profile(self.profile.shopper).methods
+        if not methods or self.is_direct:
+            raise NotApplicable(
+                self.profile.unsupported.get("wallet")
+                or f"{self.client.id}'s hosted page offers no method besides the card (profile shopper.methods)"
+            )
+        return methods
+
+    def pay_with(
+        self,
+        method: str,
+        *,
+        approve: bool = True,
+        amount: Decimal | str = DEFAULT_AMOUNT,
+        currency: str = "EUR",
+    ) -> CheckoutResult:
+        """The shopper pays with the hosted page's method `method` (a wallet, see `wallets`): picks it on the
+        page, then approves on the method's own page, or cancels there when not `approve`."""
+        spec = self.wallets().get(method)
+        if spec is None:
+            raise NotApplicable(f"{self.client.id}'s hosted page has no payment method {method!r}")
+        if spec.browser and not self.shopper.runs_scripts:
+            # Checked before a payment is made: none is left open for a journey that cannot be walked.
+            pytest.skip(
+                f"{NOT_EVALUATED_PREFIX}{self.client.id}: the pages of {method} need JavaScript "
+                "(profile: browser: true); run with --browser"
+            )
+        payment = self.create(amount, currency=currency)
+        entry = self.entry_url(payment)
+        if not entry:
+            raise AssertionError(f"{payment} has no hosted page to pay on (no redirect URL in the answer)")
+        outcome = self.shopper.pay_with(
+            entry,
+            PageSpec.from_profile(self.profile.shopper),
+            method,
+            approve=approve,
+            return_prefix=self.return_url(payment.reference),
+        )
+        return self._finish(payment, None, outcome)
+
+    def method_of(self, payment: Payment) -> str | None:
+        """How the status API says `payment` was paid (get_payment's `method` result); it also refreshes the
+        payment's state. A profile that does not say where the method is cannot have a wallet certified."""
+        if not self.client.reads("get_payment", "method"):
+            raise AssertionError(
+                f"{self.client.id}: get_payment has no `method` result pointer, so how a payment was paid "
+                "cannot be read back"
+            )
+        result = self.client.refresh(payment)
+        if not result.ok:
+            raise PaycertError(f"{self.client.id}: status of {payment.id} answered HTTP {result.status}")
+        method = result.get("method")
+        return None if method is None else str(method)
+
+    def method_in(self, event: WebhookEvent) -> str | None:
+        """How a webhook says its payment was paid (the profile's `webhooks.method` pointer)."""
+        if not self.profile.webhooks.get("method"):
+            raise AssertionError(
+                f"{self.client.id}: the profile's webhooks name no `method` pointer, so how a payment was paid "
+                "cannot be read from a webhook"
+            )
+        method = read_field(
+            self.profile.webhooks, "method", event.body, event.delivery.headers, event.event_type
+        )
+        return None if method is None else str(method)
+
     def _in_run_dir(self, shot: Path | str) -> str:
         path = Path(shot).resolve()
         if self._run_dir is not None and path.is_relative_to(self._run_dir.resolve()):
@@ -258,6 +385,116 @@ class Checkout:
                     f"shopper returned to the merchant with {sorted(query)}", "return URL"
                 )
         return result
+
+    # -- invoices and their payment links --------------------------------------------------------------------
+
+    def create_invoice(self, amount: Decimal | str = DEFAULT_AMOUNT, currency: str = "EUR") -> Invoice:
+        """An invoice for the shopper and its payment link (`create_invoice`, `shopper.link_page`); not
+        applicable, with the profile's `unsupported` reason, where the gateway has no invoice."""
+        self.client.require("create_invoice")
+        page = self.profile.link_page
+        if page is None:
+            raise ProfileError(
+                f"{self.client.id}: create_invoice is offered, but shopper.link_page is missing"
+            )
+        reference = self.new_reference()
+        context = self.client.new_context(
+            amount,
+            currency=currency,
+            return_url=self.return_url(reference),
+            notification_url=self.webhook_url,
+            reference=reference,
+        )
+        created = self.client.call(
+            "create_invoice", context, headers={self.client.idempotency_header: uuid.uuid4().hex}
+        )
+        assert created.ok, f"creating an invoice of {amount} {currency} was refused (HTTP {created.status})"
+        invoice_id = created.get("invoice_id")
+        assert invoice_id not in (None, ""), (
+            "the create_invoice answer names no invoice (the profile's invoice_id pointer)"
+        )
+        context["created"] = created.answer.body  # {created.<field>} in get_invoice and link templates
+        entry = str(page.get("entry", "link"))
+        link = (
+            created.get("link") if entry == "link" else fill(entry, {**self.client.base_context(), **context})
+        )
+        assert link, "the create_invoice answer has no payment link (the profile's link pointer)"
+        return Invoice(
+            id=str(invoice_id),
+            link=str(link),
+            amount=self.client.guard.cap(Decimal(str(amount))),
+            currency=currency,
+            reference=reference,
+            context=context,
+            created=created,
+        )
+
+    def read_invoice(self, invoice: Invoice) -> ApiResult:
+        """The invoice as the gateway reads it back (`get_invoice`)."""
+        return self.client.call("get_invoice", invoice.context, label=f"read {invoice} back")
+
+    def pay_link(self, invoice: Invoice, outcome: str = "COMPLETED") -> ShopperOutcome:
+        """The shopper opens the invoice's payment link in Chromium and pays with the profile's test card for
+        `outcome`, passing 3-D Secure where the card asks for it. Always a real browser: a payment link is
+        opened from an email, in the customer's own browser, with nothing of the merchant's site before it."""
+        page = self.profile.link_page
+        if page is None:
+            raise ProfileError(f"{self.client.id}: the profile has no shopper.link_page to pay a link on")
+        _, card = self.card_for(outcome)
+        challenge = ChallengeSpec.from_profile(self.profile.challenge)
+        password = self.profile.challenge["password"] if self.profile.challenge else None
+        with self._real_browser(f"payment-link-{self.client.id}-{invoice.reference}") as browser:
+            shopper = browser.pay(
+                invoice.link,
+                card,
+                PageSpec.from_profile(page),
+                challenge=challenge,
+                password=password,
+                return_prefix=self.return_url(invoice.reference),
+            )
+        for shot in shopper.screenshots:
+            self.client.recorder.log.add(Attachment(self._in_run_dir(shot), "image/png", "payment link page"))
+        return shopper
+
+    def invoice_payment(self, invoice: Invoice, read: ApiResult) -> Payment | None:
+        """The payment that paid the invoice, as its read-back names it (get_invoice's `payment_id`); None
+        when it names none."""
+        payment_id = read.get("payment_id")
+        if payment_id in (None, ""):
+            return None
+        payment = Payment(
+            gateway=self.client.id,
+            id=str(payment_id),
+            amount=invoice.amount,
+            currency=invoice.currency,
+            reference=invoice.reference,
+            context={**invoice.context, "payment_id": str(payment_id)},
+            created=read,
+        )
+        if self.client.target.is_live and all(p.id != payment.id for p in self.client.created):
+            # Paid in the browser, not by an API call of the client: a live run undoes it like its own.
+            self.client.created.append(payment)
+        return payment
+
+    @contextmanager
+    def _real_browser(self, journey: str) -> Iterator[ShopperDriver]:
+        """The run's shopper when it is Chromium (--browser), else Chromium for this `journey` only (its
+        screenshots in a folder of its own: each browser numbers its journeys from 1); where Chromium cannot
+        start, the scenario is not evaluated (never passed)."""
+        if isinstance(self.shopper, BrowserShopper):
+            yield self.shopper
+            return
+        shots = self._run_dir / "screenshots" / journey if self._run_dir is not None else None
+        browser = BrowserShopper(shots, ca_file=self.client.target.ca_file)
+        try:
+            browser.start()
+        except (ShopperError, ImportError) as exc:
+            browser.close()
+            pytest.skip(f"{NOT_EVALUATED_PREFIX}paying through a payment link needs Chromium: {exc}")
+        try:
+            yield browser
+        finally:
+            browser.close()
 
     # -- reading back ---------------------------------------------------------------------------------------
 

@@ -30,6 +30,10 @@ FAULTS: dict[str, str] = {
     "orphan-recurring": "a repeated payment is charged without a successful initial payment",
     "token-not-checked": "an unknown token is charged as if it were registered",
     "payout-declined": "every payout is declined",
+    "partial-capture-ignored": "a capture takes the whole authorized amount, whatever amount was asked for",
+    "refund-over-remainder": "a refund is checked against the captured amount, not what earlier refunds left",
+    "refund-status-stale": "a refund read back on its own is stale: still pending, or for the whole payment",
+    "3ds-manual-autocapture": "a preauthorization that passed 3-D Secure is captured at once instead of held",
     "merchant-no-verify": "the reference merchant accepts webhooks without checking their signature",
     "merchant-double-fulfil": "the reference merchant fulfils an order again on every paid notification",
     "merchant-trusts-return-url": "the reference merchant believes the status typed into its return URL",
@@ -54,6 +58,17 @@ FAULTS: dict[str, str] = {
         "(the merchant's return page the hosted pages send them to shows only the status code)"
     ),
     "slow-api": "every API answer is delayed (300 ms), past the KPI latency thresholds",
+    "jpy-scaled": "JPY amounts are stored as if JPY had two decimals: 1 JPY is answered and notified as 100 JPY",
+    "mandate-reuse": "a single-use mandate (txservices INITIAL with mandateType SINGLE_USE) is charged again",
+    "verify-charges": "a zero-amount card verification (txservices PA of 0.00) is debited 1.00 instead",
+    "idempotency-race": "an Idempotency-Key is looked up, then stored after the answer: concurrent requests all run",
+    "idempotency-ignores-body": "an Idempotency-Key reused with another body replays the first answer",
+    "invoice-link-unpaid": (
+        "paying a txservices invoice through its link charges the card, but the invoice stays unpaid and no "
+        "callback says it was paid"
+    ),
+    "xml-drift": "txservices answers in XML name a field differently from JSON (merchantTransactionID)",
+    "wallet-approve-ignored": "approving PayPal on gustaffo's page sends the shopper back paid, the payment left PENDING",
 }
 
 SLOW_WEBHOOK_DELAY_SECONDS = 15.0

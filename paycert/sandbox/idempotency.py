@@ -5,6 +5,11 @@ runs the operation, alone. Any other request with the key finds the row instead 
 another body it is refused (422); with the same body it waits for the first answer and gets it again, with
 `Idempotent-Replayed: true`. So N concurrent creates with one key make one payment, and all N answers name
 it. Only successful answers are kept; a failed or crashed attempt releases the key for the next one.
+
+Two faults undo this on purpose (paycert run --sandbox-fault, OPS-IDEMPOTENCY must catch them):
+`idempotency-race` is the classic check-then-store (look the key up, run, store the answer afterwards), with
+a pause between the look and the run wide enough that concurrent requests all find the key free and all run;
+`idempotency-ignores-body` replays the first answer to a request with another body instead of refusing it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
+from paycert.sandbox.faults import Faults
 from paycert.sandbox.store import Store
 
 HEADER = "Idempotency-Key"
@@ -25,6 +31,10 @@ HEADER = "Idempotency-Key"
 WAIT_SECONDS = 30.0
 # Poll interval for a claim made outside this process's books (not expected; see _wait).
 _POLL_SECONDS = 0.01
+# The fault idempotency-race: the pause between looking a key up and running the request. Requests sent
+# together reach the sandbox within a few ms of each other, so every one in flight at once falls into it
+# and runs: several payments for one key, every time.
+RACE_WINDOW_SECONDS = 0.5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS idempotency_keys (
@@ -63,6 +73,12 @@ class _Saved:
         )
 
 
+def _faults(request: Request) -> Faults:
+    """The faults this sandbox was started with (`app.state.sandbox`, set by create_app)."""
+    state = getattr(request.app.state, "sandbox", None)
+    return state.faults if state is not None else Faults()
+
+
 def _error(status: int, error: str, message: str) -> JSONResponse:
     return JSONResponse({"error": error, "message": message}, status_code=status)
 
@@ -85,9 +101,13 @@ class IdempotencyKeys:
         if not key:
             return await produce()
         fingerprint = _fingerprint(await request.body())
+        faults = _faults(request)
+        if faults.active("idempotency-race"):
+            return await self._check_then_store((scope, key), fingerprint, produce)
+        any_body = faults.active("idempotency-ignores-body")
         deadline = time.monotonic() + WAIT_SECONDS
         while (saved := self._claim((scope, key), fingerprint)) is not None:
-            if saved.fingerprint != fingerprint:
+            if saved.fingerprint != fingerprint and not any_body:
                 return _error(
                     422, "idempotency_key_reused", f"{HEADER} was already used with another request"
                 )
@@ -129,6 +149,34 @@ class IdempotencyKeys:
         except TimeoutError:
             return False
         return True
+
+    async def _check_then_store(self, key: _Key, fingerprint: str, produce: Produce) -> Response:
+        """The fault idempotency-race: no claim, so every request that looks before the first answer is
+        stored runs the operation itself (each concurrent create makes a payment of its own)."""
+        with self._store.lock:
+            row = self._store.connection.execute(
+                "SELECT fingerprint, status, media_type, content FROM idempotency_keys"
+                " WHERE scope = ? AND key = ? AND status IS NOT NULL",
+                key,
+            ).fetchone()
+        if row is not None:
+            if row[0] != fingerprint:
+                return _error(
+                    422, "idempotency_key_reused", f"{HEADER} was already used with another request"
+                )
+            return _Saved(row[0], row[1], row[2], None if row[3] is None else bytes(row[3])).replay()
+        await asyncio.sleep(RACE_WINDOW_SECONDS)
+        response = await produce()
+        body = getattr(response, "body", None)
+        if 200 <= response.status_code < 300 and isinstance(body, bytes | memoryview):
+            self._store.write(
+                "INSERT INTO idempotency_keys (scope, key, fingerprint, status, media_type, content, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope, key) DO UPDATE SET"
+                " fingerprint = excluded.fingerprint, status = excluded.status,"
+                " media_type = excluded.media_type, content = excluded.content",
+                (*key, fingerprint, response.status_code, response.media_type, bytes(body), time.time()),
+            )
+        return response
 
     async def _run(self, key: _Key, produce: Produce) -> Response:
         done = self._running[key]

@@ -9,6 +9,7 @@ number.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import itertools
 import threading
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from paycert.redaction import redact_url
 from paycert.shopper.driver import (
+    MethodSpec,
     ShopperOutcome,
     field_selector,
     template_value,
@@ -29,7 +31,16 @@ from paycert.shopper.journey import Action, Journey, JourneyWalker
 from paycert.shopper.urls import is_return, return_query
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, Request, Response
+    from playwright.sync_api import (
+        Browser,
+        BrowserContext,
+        CDPSession,
+        Locator,
+        Page,
+        Playwright,
+        Request,
+        Response,
+    )
 
 DEFAULT_MAX_STEPS = 10
 CHROMIUM = "/usr/bin/chromium"
@@ -59,6 +70,15 @@ class Device:
     touch: bool = False
 
 
+@dataclass(frozen=True)
+class _Landed:
+    """The tab a journey landed in on the merchant's return URL (`url`), kept for a visit of that URL."""
+
+    context: BrowserContext
+    page: Page
+    url: str
+
+
 # Called with each page of a journey when it arrives (before anything is typed), with the response that
 # brought it, and with the page a journey ends on unlanded ("outcome"); `BrowserShopper.visit` too.
 PageObserver = Callable[["Page", str, "Response | None"], None]
@@ -80,13 +100,21 @@ def launch_chromium(executable_path: str = CHROMIUM, *, headless: bool = True) -
 
 
 def release_chromium(browser: Browser) -> None:
-    browser.close()
-    _release_playwright()
+    from playwright.sync_api import Error
+
+    try:
+        browser.close()
+    except Error:
+        pass  # already gone (crashed or killed): nothing left to close, but Playwright is still released
+    finally:
+        _release_playwright()
 
 
 class BrowserShopper(JourneyWalker):
     """`ShopperDriver` on Chromium. One browser per driver, started on first use and closed by `close()`;
-    each journey runs in a fresh browser context (no cookies from the previous one). Like Playwright's sync
+    each journey runs in a fresh browser context (no cookies from the previous one). A `visit` of the URL the
+    last journey landed on goes on in that journey's tab, as the shopper's own browser would (a fresh context
+    and page cost more than the visit itself); any other visit gets a fresh context. Like Playwright's sync
     API, a driver is used from the thread that created it. A journey fills at most `max_steps` pages (the
     browser bounds redirect chains itself).
 
@@ -94,6 +122,8 @@ class BrowserShopper(JourneyWalker):
     only from the system's NSS database, not from a file, so when a CA file is given (the target says it trusts
     that CA) certificate errors are ignored for the journey instead. Without it, TLS is verified as usual.
     """
+
+    runs_scripts = True
 
     def __init__(
         self,
@@ -120,8 +150,13 @@ class BrowserShopper(JourneyWalker):
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
         self._journeys = itertools.count(1)
+        self._landed: _Landed | None = None  # the last journey's tab, kept for a visit of where it landed
 
     def _ensure_browser(self) -> Browser:
+        if self._browser is not None and not self._browser.is_connected():
+            # A browser that crashed (or was killed) under a long-lived driver: the next journey gets a new
+            # one instead of every later journey failing on the dead one.
+            self.close()
         if self._browser is None:
             self._playwright, self._browser = launch_chromium(self.executable_path, headless=self.headless)
         return self._browser
@@ -132,6 +167,7 @@ class BrowserShopper(JourneyWalker):
         return self
 
     def _new_context(self) -> BrowserContext:
+        self._forget_landed()  # whatever comes next is not a visit of where the last journey landed
         device = self.device
         context = self._ensure_browser().new_context(
             ignore_https_errors=self.ca_file is not None,
@@ -148,16 +184,25 @@ class BrowserShopper(JourneyWalker):
         after the journey, such as the merchant's real return page)."""
         from playwright.sync_api import Error
 
-        context = self._new_context()
+        landed, self._landed = self._landed, None
+        if landed is not None and landed.url != url:
+            _close_quietly(landed.context)
+            landed = None
+        context = landed.context if landed is not None else self._new_context()
         try:
-            page = context.new_page()
             try:
+                page = landed.page if landed is not None else context.new_page()
                 response = page.goto(url, wait_until="load")
                 self._observe(page, label, response)
             except Error as exc:
                 raise ShopperError(f"{redact_url(url)}: {_first_line(exc)}") from None
         finally:
             context.close()
+
+    def _forget_landed(self) -> None:
+        landed, self._landed = self._landed, None
+        if landed is not None:
+            _close_quietly(landed.context)
 
     def _observe(self, page: Page, label: str, response: Response | None) -> None:
         if self.observer is not None:
@@ -170,6 +215,7 @@ class BrowserShopper(JourneyWalker):
         context = self._new_context()
         pages: list[str] = []
         shots: list[Path] = []
+        kept = False
 
         try:
             page = context.new_page()
@@ -179,7 +225,7 @@ class BrowserShopper(JourneyWalker):
                     pages.append(journey.redact(request.url))
 
             page.on("request", navigated)
-            _answer_returns(context, page, return_prefix)
+            returns = _answer_returns(context, page, return_prefix)
             try:
                 response = page.goto(entry_url, wait_until="load")
                 step = 0
@@ -187,6 +233,13 @@ class BrowserShopper(JourneyWalker):
                     step += 1
                     if is_return(page.url, return_prefix):
                         shots += self._shoot(page, number, step, "return")
+                        # The tab is kept for a visit of the real return page: this journey is over, so it no
+                        # longer counts the tab's navigations, and the return URL is no longer answered here
+                        # (detaching the DevTools session ends its Fetch interception).
+                        page.remove_listener("request", navigated)
+                        returns.detach()
+                        self._landed = _Landed(context, page, page.url)
+                        kept = True
                         return ShopperOutcome(
                             page.url, return_query(page.url), pages, journey.challenged, shots, landed=True
                         )
@@ -206,7 +259,8 @@ class BrowserShopper(JourneyWalker):
                 message = journey.redact_text(_first_line(exc))
                 raise ShopperError(f"{journey.redact(page.url)}: {message}") from None
         finally:
-            context.close()
+            if not kept:
+                context.close()
 
     def _step(
         self,
@@ -219,6 +273,8 @@ class BrowserShopper(JourneyWalker):
     ) -> Response | None:
         """Fill and submit what the journey asks for on this page; the response of the navigation it caused,
         or None when the journey ends here."""
+        if journey.method is not None:
+            return self._method_step(page, journey, journey.method, number, step, shots, arrived)
         where = journey.redact(page.url)
         spec = journey.challenge
         challenge_form: Locator | None = None
@@ -256,6 +312,38 @@ class BrowserShopper(JourneyWalker):
             _fill(payment_form.locator(field_selector(name)).first, template_value(template, card))
         return _click(page, payment_form, journey.page.submit, where)
 
+    def _method_step(
+        self,
+        page: Page,
+        journey: Journey,
+        method: MethodSpec,
+        number: int,
+        step: int,
+        shots: list[Path],
+        arrived: Response | None,
+    ) -> Response | None:
+        """A step of a journey with another payment method: its button on the hosted page, then approve or
+        cancel on the method's own page, wherever on the page the button is (the HTTP shopper's rule too)."""
+        where = journey.redact(page.url)
+        answers = [method.approve, *([method.cancel] if method.cancel else [])]
+        action = journey.next(
+            where,
+            has_challenge=False,
+            has_payment=False,
+            has_method=page.locator(method.select).count() > 0,
+            has_method_page=any(page.locator(button).count() > 0 for button in answers),
+        )
+        if action is Action.STOP:
+            return None
+        self._observe(page, action.value, arrived)
+        shots += self._shoot(page, number, step, action.value)
+        button = {
+            Action.METHOD: method.select,
+            Action.METHOD_APPROVE: method.approve,
+            Action.METHOD_CANCEL: method.cancel,
+        }[action]
+        return _click(page, page.locator("body"), button, where)
+
     def _shoot(
         self, page: Page, number: int, step: int, label: str, mask: Locator | None = None
     ) -> list[Path]:
@@ -267,6 +355,7 @@ class BrowserShopper(JourneyWalker):
         return [path]
 
     def close(self) -> None:
+        self._forget_landed()
         if self._browser is not None:
             release_chromium(self._browser)
             self._browser = None
@@ -304,8 +393,9 @@ def _release_playwright() -> None:
         _local.playwright = None
 
 
-def _answer_returns(context: BrowserContext, page: Page, return_prefix: str) -> None:
-    """Answer navigations to the merchant's return URL inside the browser, so none leaves it.
+def _answer_returns(context: BrowserContext, page: Page, return_prefix: str) -> CDPSession:
+    """Answer navigations to the merchant's return URL inside the browser, so none leaves it (until the
+    DevTools session returned is detached).
 
     Playwright's `route()` does not see the hops of a redirect chain (microsoft/playwright#3993, by design),
     and the return URL is always reached by a redirect; Chromium's own Fetch domain pauses those requests too.
@@ -328,6 +418,14 @@ def _answer_returns(context: BrowserContext, page: Page, return_prefix: str) -> 
     # Fetch URL patterns know `*` and `?` as wildcards; a backslash escapes them.
     pattern = "".join(f"\\{char}" if char in "*?\\" else char for char in return_prefix) + "*"
     cdp.send("Fetch.enable", {"patterns": [{"urlPattern": pattern, "requestStage": "Request"}]})
+    return cdp
+
+
+def _close_quietly(context: BrowserContext) -> None:
+    from playwright.sync_api import Error
+
+    with contextlib.suppress(Error):  # its browser is gone already (crashed, or closed under it)
+        context.close()
 
 
 def _fill(field: Locator, value: str) -> None:

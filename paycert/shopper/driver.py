@@ -111,11 +111,45 @@ def field_selector(name_or_selector: str) -> str:
 
 
 @dataclass(frozen=True)
+class MethodSpec:
+    """A payment method of the hosted page besides the card form (a wallet such as PayPal), from one entry of
+    the profile's `shopper.methods`.
+
+    The shopper presses `select` on the hosted page, which leads to the method's own page (the wallet's
+    approval); there it presses `approve` or `cancel`, and is sent back to the merchant. `method` is how the
+    gateway reports a payment made this way. `browser`: the method's pages need JavaScript, so only a shopper
+    that runs scripts can follow them.
+    """
+
+    name: str
+    select: str
+    approve: str
+    method: str
+    cancel: str | None = None
+    browser: bool = False
+
+    @classmethod
+    def from_profile(cls, name: str, entry: Mapping[str, Any]) -> MethodSpec:
+        try:
+            return cls(
+                name=name,
+                select=str(entry["select"]),
+                approve=str(entry["approve"]),
+                method=str(entry["method"]),
+                cancel=str(entry["cancel"]) if entry.get("cancel") else None,
+                browser=bool(entry.get("browser", False)),
+            )
+        except KeyError as exc:
+            raise ShopperError(f"the profile's shopper method {name!r} has no {exc.args[0]!r}") from None
+
+
+@dataclass(frozen=True)
 class PageSpec:
     """The hosted payment page, from the profile's `shopper` section.
 
     `fields` maps an input name to its value template. `kind="direct"` means the merchant sent the card and
-    the shopper only ever meets a challenge page, so no payment form is expected.
+    the shopper only ever meets a challenge page, so no payment form is expected. `methods`: the page's other
+    payment methods (wallets), by name.
     """
 
     form: str | None
@@ -123,6 +157,7 @@ class PageSpec:
     submit: str = DEFAULT_SUBMIT
     cancel: str | None = None
     kind: str = "hosted-page"
+    methods: dict[str, MethodSpec] = field(default_factory=dict)
 
     @classmethod
     def from_profile(cls, shopper: Mapping[str, Any]) -> PageSpec:
@@ -133,7 +168,18 @@ class PageSpec:
             submit=shopper.get("submit") or DEFAULT_SUBMIT,
             cancel=shopper.get("cancel"),
             kind=shopper.get("kind", "hosted-page"),
+            methods={
+                str(name): MethodSpec.from_profile(str(name), entry)
+                for name, entry in (shopper.get("methods") or {}).items()
+            },
         )
+
+    def method(self, name: str) -> MethodSpec:
+        """The method `name` of the page; a `ShopperError` naming the known ones when it has none such."""
+        if name not in self.methods:
+            known = ", ".join(sorted(self.methods)) or "none"
+            raise ShopperError(f"the hosted page has no payment method {name!r} (its methods: {known})")
+        return self.methods[name]
 
 
 @dataclass(frozen=True)
@@ -179,7 +225,12 @@ class ShopperOutcome:
 
 
 class ShopperDriver(Protocol):
-    """Plays the paying customer. Neither method requests the return URL: the merchant may not exist."""
+    """Plays the paying customer. No method requests the return URL: the merchant may not exist.
+
+    `runs_scripts`: whether pages run JavaScript for this driver (a method whose pages need it is refused
+    with `NeedsBrowserError` by a driver that runs none)."""
+
+    runs_scripts: bool
 
     def pay(
         self,
@@ -198,6 +249,13 @@ class ShopperDriver(Protocol):
 
     def cancel(self, entry_url: str, page: PageSpec, *, return_prefix: str) -> ShopperOutcome:
         """Press the hosted page's cancel button."""
+        ...
+
+    def pay_with(
+        self, entry_url: str, page: PageSpec, method: str, *, approve: bool = True, return_prefix: str
+    ) -> ShopperOutcome:
+        """Pick the page's payment method `method` (a wallet), then approve it on its own page (or cancel
+        there, when not `approve`)."""
         ...
 
     def close(self) -> None: ...

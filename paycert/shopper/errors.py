@@ -18,3 +18,8 @@ class ShopperError(PaycertError):
 
 class UnsupportedSelectorError(ShopperError, ValueError):
     """A profile selector uses CSS the HTTP shopper does not understand (see `paycert.shopper.selectors`)."""
+
+
+class NeedsBrowserError(ShopperError):
+    """The page model says these pages need JavaScript (a method's `browser: true`), and this shopper runs none:
+    the journey is not attempted, so nothing is judged on a page the shopper could not see as a person does."""

@@ -17,6 +17,7 @@ import httpx
 
 from paycert.core.tls import verifier
 from paycert.shopper.driver import (
+    MethodSpec,
     ShopperOutcome,
     field_selector,
     template_value,
@@ -88,6 +89,8 @@ class HttpShopper(JourneyWalker):
     def _step(self, document: Document, journey: Journey) -> tuple[str, str, bytes] | None:
         """Fill and submit the form the journey asks for: (method, URL, body) of the submission."""
         where = journey.redact(document.url)
+        if journey.method is not None:
+            return self._method_step(document, journey, journey.method, where)
         spec = journey.challenge
         challenge_form = None
         if spec is not None:
@@ -120,6 +123,28 @@ class HttpShopper(JourneyWalker):
             raise ShopperError(f"{where}: the payment form has no input named {', '.join(missing)}")
         return _submit(document, payment_form, values, journey.page.submit, where)
 
+    def _method_step(
+        self, document: Document, journey: Journey, method: MethodSpec, where: str
+    ) -> tuple[str, str, bytes] | None:
+        """A step of a journey with another payment method: its button on the hosted page, then approve or
+        cancel on its own page; each button sends the form it belongs to (the page model's rule)."""
+        answers = [method.approve, *([method.cancel] if method.cancel else [])]
+        action = journey.next(
+            where,
+            has_challenge=False,
+            has_payment=False,
+            has_method=document.control(method.select, None) is not None,
+            has_method_page=any(document.control(button, None) is not None for button in answers),
+        )
+        if action is Action.STOP:
+            return None
+        button = {
+            Action.METHOD: method.select,
+            Action.METHOD_APPROVE: method.approve,
+            Action.METHOD_CANCEL: method.cancel,
+        }[action]
+        return _submit(document, None, {}, button, where)
+
     def _send(self, method: str, url: str, body: bytes, journey: Journey) -> httpx.Response:
         headers = {"content-type": "application/x-www-form-urlencoded"} if method == "POST" else {}
         try:
@@ -141,7 +166,7 @@ class HttpShopper(JourneyWalker):
 
 
 def _submit(
-    document: Document, filled: Form, values: dict[str, str], button_selector: str | None, where: str
+    document: Document, filled: Form | None, values: dict[str, str], button_selector: str | None, where: str
 ) -> tuple[str, str, bytes]:
     """Press the button (in the filled form, else anywhere on the page) and send the form it belongs to.
 

@@ -25,6 +25,14 @@ def _profile_schema(specs: Path) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class Currency:
+    """A currency a gateway takes (profile `currencies`), with its ISO 4217 minor-unit exponent."""
+
+    code: str
+    exponent: int
+
+
+@dataclass(frozen=True)
 class Profile:
     """A validated profile and the spec it points at."""
 
@@ -96,6 +104,16 @@ class Profile:
         return shopper
 
     @property
+    def link_page(self) -> dict[str, Any] | None:
+        """The page an invoice's payment link opens (`shopper.link_page`), as a hosted page's `shopper` section:
+        its form, fields, submit and cancel default to the hosted page's. None when the gateway has no invoice."""
+        own: dict[str, Any] | None = self.shopper.get("link_page")
+        if own is None:
+            return None
+        inherited = {k: v for k, v in self.shopper.items() if k in ("form", "fields", "submit", "cancel")}
+        return {**inherited, **own, "kind": "hosted-page"}
+
+    @property
     def return_url(self) -> dict[str, Any]:
         ret: dict[str, Any] = self.raw.get("return_url") or {}
         return ret
@@ -104,6 +122,37 @@ class Profile:
     def amounts(self) -> dict[str, Any]:
         amounts: dict[str, Any] = self.raw.get("amounts") or {}
         return amounts
+
+    @property
+    def currencies(self) -> list[Currency]:
+        """The currencies the gateway takes, with their minor-unit exponents; without a list, EUR with
+        `amounts.decimals` (the currency every scenario pays in)."""
+        listed = self.raw.get("currencies") or [{"code": "EUR", "exponent": self.default_decimals}]
+        return [Currency(str(c["code"]), int(c["exponent"])) for c in listed]
+
+    @property
+    def default_decimals(self) -> int:
+        return int(self.amounts.get("decimals", 2))
+
+    def decimals_for(self, currency: str | None) -> int:
+        """How many decimals amounts in `currency` have: its listed exponent, else `amounts.decimals`."""
+        for listed in self.currencies:
+            if listed.code == currency:
+                return listed.exponent
+        return self.default_decimals
+
+    @property
+    def lifecycle(self) -> dict[str, Any]:
+        """What the gateway offers of the card lifecycle beyond a plain payment (`lifecycle`); a feature
+        missing here is not applicable, for the reason `unsupported` gives."""
+        lifecycle: dict[str, Any] = self.raw.get("lifecycle") or {}
+        return lifecycle
+
+    @property
+    def unsupported(self) -> dict[str, str]:
+        """Why the gateway lacks an operation or a feature, by its name (`unsupported`): a scenario's n/a reason."""
+        reasons: dict[str, str] = self.raw.get("unsupported") or {}
+        return reasons
 
     @property
     def refunds_by_amount(self) -> bool:

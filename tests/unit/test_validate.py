@@ -147,13 +147,14 @@ def test_a_status_the_spec_allows_but_the_profile_does_not_map_is_an_error_where
 
     problems = errors_of(validate(profiles=[str(profile)]).problems)
 
-    # create_payment and get_payment read /status (PaymentStatus); refund's /status is its own enum, which
-    # includes PARTIALLY_REFUNDED too; the webhook's data.status is PaymentStatus.
+    # create_payment and get_payment read /status (PaymentStatus); refund's and get_refund's /status is the
+    # refund's own enum, which includes PARTIALLY_REFUNDED too; the webhook's data.status is PaymentStatus.
     lines = {p.line for p in problems}
     assert lines == {
         where(profile, "status: /status", 8, after="create_payment:").line,
         where(profile, "status: /status", 8, after="get_payment:").line,
         where(profile, "status: /status", 8, after="refund:").line,
+        where(profile, "status: /status", 8, after="get_refund:").line,
         where(profile, "status: /data/status", 8).line,
     }
     assert all("PARTIALLY_REFUNDED" in p.message and "statuses" in p.message for p in problems)
@@ -201,7 +202,13 @@ def _two_shaped_webhooks(profile: Path) -> None:
     the refund's own (`succeeded`) and whose payment status is elsewhere."""
 
     def shape(events: dict[str, object], statuses: list[str], **more: object) -> dict[str, object]:
-        data = {"paymentId": {"type": "string"}, "amount": {"type": "number"}, "status": {"enum": statuses}}
+        data = {
+            "paymentId": {"type": "string"},
+            "amount": {"type": "number"},
+            "currency": {"type": "string"},
+            "method": {"enum": ["CARD", "PAYPAL"]},
+            "status": {"enum": statuses},
+        }
         return {
             "type": "object",
             "properties": {
@@ -240,7 +247,7 @@ def test_a_pointer_for_one_event_type_is_resolved_in_that_events_shape_only(tmp_
     # The override is looked for in the refund event only: it has no `state`.
     assert not_there.line == where(missing, "/data/state").line
     assert (
-        "nothing named 'state' at /data (it has amount, paymentId, payment_status, status)"
+        "nothing named 'state' at /data (it has amount, currency, method, paymentId, payment_status, status)"
         in not_there.message
     )
 

@@ -28,6 +28,9 @@ FORMULAS: dict[str, tuple[str, ...]] = {
     "authorize": ("authentication.memberId", _SECURE_KEY, "merchantTransactionId", "amount"),
     "recurring_initial": ("authentication.memberId", _SECURE_KEY, "merchantTransactionId", "amount"),
     "pay_with_token": ("authentication.memberId", _SECURE_KEY, "merchantTransactionId", "amount"),
+    # Issue 16: a single-use mandate's INITIAL and a zero-amount verification are card payments too.
+    "mandate_single_initial": ("authentication.memberId", _SECURE_KEY, "merchantTransactionId", "amount"),
+    "verify": ("authentication.memberId", _SECURE_KEY, "merchantTransactionId", "amount"),
     "capture": ("authentication.memberId", _SECURE_KEY, "paymentId", "amount"),
     "refund": ("authentication.memberId", _SECURE_KEY, "paymentId", "amount"),
     "recurring_repeat": ("authentication.memberId", _SECURE_KEY, "paymentId", "amount"),

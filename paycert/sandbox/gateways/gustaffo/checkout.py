@@ -1,6 +1,7 @@
-"""The hosted payment page the shopper is redirected to, and its 3-D Secure challenge page.
+"""The hosted payment page the shopper is redirected to, its 3-D Secure challenge page, and the simulated
+PayPal approval page its "Pay with PayPal" button leads to (000 changelog 1.1.0).
 
-Both are real HTML forms. Every outcome ends in `303 See Other` to the merchant's `returnUrl` with
+All are real HTML forms. Every outcome ends in `303 See Other` to the merchant's `returnUrl` with
 `paymentId` and `status` (COMPLETED, FAILED or CANCELLED) added to its query.
 """
 
@@ -12,6 +13,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from paycert.sandbox import currencies
 from paycert.sandbox.gateways.gustaffo import cards
 from paycert.sandbox.gateways.gustaffo.records import (
     AUTHENTICATION_FAILED,
@@ -23,7 +25,6 @@ from paycert.sandbox.gateways.gustaffo.records import (
     PENDING,
     Payment,
     PaymentBook,
-    major,
 )
 from paycert.sandbox.pages import render
 from paycert.sandbox.state import SandboxState
@@ -33,6 +34,10 @@ RETURN_PARAMS = ("paymentId", "status")
 # the scheme, host and prefix the caller used.
 PAYMENT_PAGE = "gustaffo_payment_page"
 CHALLENGE_PAGE = "gustaffo_challenge_page"
+PAYPAL_PAGE = "gustaffo_paypal_page"
+# How a payment was paid (the status API's and the webhook's `method`; paycert's decision in openapi.yaml).
+CARD = "CARD"
+PAYPAL = "PAYPAL"
 
 # `url_for` searches every route of the app on each call (8 % of a create under load): the page's URL is
 # resolved once per base URL with a placeholder for the id. Bounded: a base URL is one host:port of a sandbox.
@@ -89,7 +94,7 @@ def build_checkout_router(state: SandboxState, book: PaymentBook) -> APIRouter:
             status_code=status_code,
             faults=state.faults,
             payment=payment,
-            amount=f"{major(payment.amount_minor):.2f}",
+            amount=currencies.shown(payment.amount_minor, payment.currency),
             action=payment_page_url(request, payment.payment_id),
             error=error,
         )
@@ -124,8 +129,13 @@ def build_checkout_router(state: SandboxState, book: PaymentBook) -> APIRouter:
         action = form.get("action", "pay")
         if action == "cancel":
             return cancel(payment, PENDING)
+        if action == "paypal":
+            # The shopper leaves for PayPal; the payment stays PENDING until they approve or cancel there.
+            return RedirectResponse(str(request.url_for(PAYPAL_PAGE, payment_id=payment_id)), status_code=303)
         if action != "pay":
-            return page(request, payment, error="Use the Pay or Cancel button.", status_code=400)
+            return page(
+                request, payment, error="Use the Pay, Pay with PayPal or Cancel button.", status_code=400
+            )
         try:
             card = cards.read_card(
                 str(form.get("cardNumber", "")), str(form.get("expiryDate", "")), str(form.get("cvv", ""))
@@ -142,6 +152,7 @@ def build_checkout_router(state: SandboxState, book: PaymentBook) -> APIRouter:
             p.card_brand = card.brand
             p.card_last4 = card.last4
             p.failure_reason = CARD_DECLINED if next_status == FAILED else None
+            p.method = CARD
 
         done = book.transition(payment_id, [PENDING], pay)
         if done is None:
@@ -160,7 +171,7 @@ def build_checkout_router(state: SandboxState, book: PaymentBook) -> APIRouter:
             status_code=status_code,
             faults=state.faults,
             payment=payment,
-            amount=f"{major(payment.amount_minor):.2f}",
+            amount=currencies.shown(payment.amount_minor, payment.currency),
             action=str(request.url_for(CHALLENGE_PAGE, payment_id=payment.payment_id)),
             error=error,
         )
@@ -194,5 +205,49 @@ def build_checkout_router(state: SandboxState, book: PaymentBook) -> APIRouter:
 
         done = book.transition(payment_id, [AWAITING_3DS], authenticate)
         return finished(done) if done else _unavailable(book.get(payment_id))
+
+    def paypal(
+        request: Request, payment: Payment, error: str | None = None, status_code: int = 200
+    ) -> Response:
+        return render(
+            "gustaffo_paypal.html",
+            status_code=status_code,
+            faults=state.faults,
+            payment=payment,
+            amount=currencies.shown(payment.amount_minor, payment.currency),
+            action=str(request.url_for(PAYPAL_PAGE, payment_id=payment.payment_id)),
+            error=error,
+        )
+
+    @router.get("/checkout/{payment_id}/paypal", name=PAYPAL_PAGE)
+    def paypal_page(payment_id: str, request: Request) -> Response:
+        payment = book.get(payment_id)
+        if payment is None or payment.status != PENDING:
+            return _unavailable(payment)
+        return paypal(request, payment)
+
+    @router.post("/checkout/{payment_id}/paypal")
+    async def submit_paypal(payment_id: str, request: Request) -> Response:
+        form = await request.form()
+        payment = book.get(payment_id)
+        if payment is None or payment.status != PENDING:
+            return _unavailable(payment)
+        action = form.get("action", "")  # only a button approves: no default, unlike the card form
+        if action not in ("approve", "cancel"):
+            return paypal(request, payment, error="Use the Approve or Cancel button.", status_code=400)
+        if action == "approve" and state.faults.active("wallet-approve-ignored"):
+            # The fault: the shopper is sent back as paid, but the approval never reaches the payment: it
+            # stays PENDING, no webhook says it was paid, and only the 30-minute expiry will end it.
+            return _back_to_merchant(payment, COMPLETED)
+        outcome = COMPLETED if action == "approve" else CANCELLED
+
+        def settle(p: Payment) -> None:
+            p.status = outcome
+            p.method = PAYPAL  # a cancel at PayPal too: the merchant learns where the shopper gave up
+
+        done = book.transition(payment_id, [PENDING], settle)
+        # Straight back with the payment's own status: the card path's faults (wrong-return-status,
+        # cancel-ignored) are about the card form and must not reach this path.
+        return _back_to_merchant(done) if done else _unavailable(book.get(payment_id))
 
     return router

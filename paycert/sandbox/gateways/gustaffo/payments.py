@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from paycert.sandbox import idempotency
+from paycert.sandbox import currencies, idempotency
+from paycert.sandbox.faults import Faults
 from paycert.sandbox.gateways.gustaffo.api import GatewayError, guarded_route, is_http_url
 from paycert.sandbox.gateways.gustaffo.auth import bearer_check
 from paycert.sandbox.gateways.gustaffo.checkout import payment_page_url
@@ -30,6 +31,8 @@ from paycert.sandbox.state import SandboxState
 from paycert.sandbox.store import new_id
 
 INVALID_AMOUNT = "Invalid payment amount"
+# Each refund as it was answered, by its id: what getRefund reads back (the payment keeps only a summary).
+REFUND_KIND = "gustaffo.refund"
 # A per-transaction cap (paycert's decision, in the spec): go-live guidelines ask gateways to enforce one.
 MIN_AMOUNT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000.00")
@@ -57,8 +60,17 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return body
 
 
-def _amount_minor(value: Any, *, allow_non_positive: bool, message: str, capped: bool = True) -> int:
-    """The amount in minor units, rounded half-up to the cent; 400 `invalid_amount` below 0.01 or above the cap.
+def _amount_minor(
+    value: Any,
+    *,
+    allow_non_positive: bool,
+    message: str,
+    capped: bool = True,
+    currency: str = "EUR",
+    faults: Faults | None = None,
+) -> int:
+    """The amount in the currency's minor units, rounded half-up to the last one (the cent, the yen, the fils);
+    400 `invalid_amount` below 0.01, above the cap, or when rounding leaves nothing (0.4 JPY).
 
     Rounded rather than refused: a JSON number such as 19.99 often reaches a server as 19.990000000000002
     once a client did arithmetic on floats (paycert's decision, in the spec).
@@ -72,7 +84,10 @@ def _amount_minor(value: Any, *, allow_non_positive: bool, message: str, capped:
         raise GatewayError(400, "invalid_amount", message)
     if capped and abs(amount) > MAX_AMOUNT:
         raise GatewayError(400, "invalid_amount", f"{message}: above the maximum of {MAX_AMOUNT:.2f}")
-    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    minor = currencies.to_minor(amount, currency, faults or Faults())
+    if minor < 1 and not allow_non_positive:
+        raise GatewayError(400, "invalid_amount", f"{message}: less than one minor unit of {currency}")
+    return minor
 
 
 def _text(body: dict[str, Any], name: str) -> str:
@@ -97,15 +112,22 @@ def _customer(value: Any) -> dict[str, str] | None:
     return {k: v for k, v in (("email", email), ("name", name)) if v is not None}
 
 
-def _parse_create(body: dict[str, Any], *, allow_non_positive: bool, capped: bool = True) -> dict[str, Any]:
+def _parse_create(
+    body: dict[str, Any], *, allow_non_positive: bool, capped: bool = True, faults: Faults | None = None
+) -> dict[str, Any]:
     if "amount" not in body:
         raise GatewayError(400, "invalid_request", "amount is required")
-    amount_minor = _amount_minor(
-        body["amount"], allow_non_positive=allow_non_positive, message=INVALID_AMOUNT, capped=capped
-    )
     currency = body.get("currency")
     if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
         raise GatewayError(400, "invalid_request", "currency must be an ISO 4217 code such as EUR")
+    amount_minor = _amount_minor(
+        body["amount"],
+        allow_non_positive=allow_non_positive,
+        message=INVALID_AMOUNT,
+        capped=capped,
+        currency=currency,
+        faults=faults,
+    )
     return_url = _text(body, "returnUrl")
     if not is_http_url(return_url):
         raise GatewayError(400, "invalid_request", "returnUrl must be an absolute http(s) URL")
@@ -133,13 +155,14 @@ def build_payment_router(state: SandboxState, book: PaymentBook) -> APIRouter:
                 await _json_body(request),
                 allow_non_positive=state.faults.active("accept-bad-amount"),
                 capped=not state.faults.active("no-cap"),
+                faults=state.faults,
             )
             payment = book.create(**fields)
             answer = {
                 id_field: payment.payment_id,
                 "redirectUrl": payment_page_url(request, payment.payment_id),
                 "status": payment.status,
-                "amount": major(payment.amount_minor),
+                "amount": major(payment.amount_minor, payment.currency),
                 "currency": payment.currency,
                 "orderId": payment.order_id,
                 "createdAt": iso(payment.created_at),
@@ -162,15 +185,17 @@ def build_payment_router(state: SandboxState, book: PaymentBook) -> APIRouter:
             {
                 id_field: payment.payment_id,
                 "status": status,
-                "amount": major(payment.amount_minor),
+                "amount": major(payment.amount_minor, payment.currency),
                 "currency": payment.currency,
                 "orderId": payment.order_id,
                 "description": payment.description,
-                "refundedAmount": major(payment.refunded_minor),
+                "refundedAmount": major(payment.refunded_minor, payment.currency),
                 "createdAt": iso(payment.created_at),
                 "updatedAt": iso(payment.updated_at),
                 "expiresAt": iso(payment.expires_at),
                 **({"failureReason": payment.failure_reason} if status == FAILED else {}),
+                # How the shopper paid (CARD, PAYPAL), once they chose on the hosted page.
+                **({"method": payment.method} if payment.method else {}),
             }
         )
 
@@ -184,17 +209,37 @@ def build_payment_router(state: SandboxState, book: PaymentBook) -> APIRouter:
 
         return await state.idempotency.once(request, f"gustaffo.refundPayment:{paymentId}", refund)
 
+    @router.get("/api/v1/refunds/{refundId}", operation_id="getRefund")
+    def get_refund(refundId: str) -> JSONResponse:
+        refund = state.store.get(REFUND_KIND, refundId)
+        if refund is None:
+            raise GatewayError(404, "not_found", "Refund not found")
+        if state.faults.active("refund-status-stale"):
+            # The fault: the refund reads back as a refund of the whole payment, whatever was refunded.
+            payment = book.get(str(refund["paymentId"]))
+            whole = major(payment.amount_minor, payment.currency) if payment else refund["amount"]
+            refund = {**refund, "amount": whole}
+        return JSONResponse(refund)
+
     return router
 
 
 def _refund(state: SandboxState, book: PaymentBook, payment_id: str, body: dict[str, Any]) -> dict[str, Any]:
     unchecked = state.faults.active("double-refund")
+    # The fault refund-over-remainder: a refund is held against the payment's amount, not what is left of it.
+    lenient = state.faults.active("refund-over-remainder")
     payment = book.get(payment_id)
     if payment is None:
         raise GatewayError(404, "not_found", "Payment not found")
     requested = body.get("amount")
     minor = (
-        _amount_minor(requested, allow_non_positive=False, message="Invalid refund amount")
+        _amount_minor(
+            requested,
+            allow_non_positive=False,
+            message="Invalid refund amount",
+            currency=payment.currency,
+            faults=state.faults,
+        )
         if requested is not None
         else None
     )
@@ -206,30 +251,37 @@ def _refund(state: SandboxState, book: PaymentBook, payment_id: str, body: dict[
         amount = p.remaining_minor if minor is None else minor
         if amount <= 0 and unchecked:
             amount = p.amount_minor  # the fault: a second full refund of a refunded payment
-        if not unchecked and amount > p.remaining_minor:
-            remaining = f"{major(p.remaining_minor):.2f} {p.currency}"
+        if not unchecked and amount > (p.amount_minor if lenient else p.remaining_minor):
+            left = currencies.from_minor(p.remaining_minor, p.currency)
+            remaining = f"{currencies.text(left, p.currency)} {p.currency}"
             raise GatewayError(
                 400, "refund_exceeds_remaining", f"Refund amount exceeds the refundable amount of {remaining}"
             )
         p.refunded_minor += amount
         p.status = REFUNDED if p.refunded_minor >= p.amount_minor else PARTIALLY_REFUNDED
         p.refunds.append(
-            {"refundId": refund_id, "amount": major(amount), "createdAt": iso(state.clock.now())}
+            {"refundId": refund_id, "amount": major(amount, p.currency), "createdAt": iso(state.clock.now())}
         )
         outcome["amount"] = amount
 
-    updated = book.transition(payment_id, allowed, change)
-    if updated is None:
-        if payment.status == REFUNDED:
-            raise GatewayError(409, "already_refunded", "Payment already refunded")
-        raise GatewayError(409, "not_refundable", f"Payment cannot be refunded in status {payment.status}")
-    return {
-        "refundId": refund_id,
-        "paymentId": updated.payment_id,
-        "amount": major(outcome["amount"]),
-        "currency": updated.currency,
-        # Refunds settle at once in the sandbox, so the answer carries the payment's resulting status.
-        "status": updated.status,
-        "refundedAmount": major(updated.refunded_minor),
-        "createdAt": iso(updated.updated_at),
-    }
+    # One batch: the payment's change, its webhook and the refund as getRefund reads it are written together.
+    with state.store.lock:
+        updated = book.transition(payment_id, allowed, change)
+        if updated is None:
+            if payment.status == REFUNDED:
+                raise GatewayError(409, "already_refunded", "Payment already refunded")
+            raise GatewayError(
+                409, "not_refundable", f"Payment cannot be refunded in status {payment.status}"
+            )
+        answer = {
+            "refundId": refund_id,
+            "paymentId": updated.payment_id,
+            "amount": major(outcome["amount"], updated.currency),
+            "currency": updated.currency,
+            # Refunds settle at once in the sandbox, so the answer carries the payment's resulting status.
+            "status": updated.status,
+            "refundedAmount": major(updated.refunded_minor, updated.currency),
+            "createdAt": iso(updated.updated_at),
+        }
+        state.store.put(REFUND_KIND, refund_id, answer)
+    return answer

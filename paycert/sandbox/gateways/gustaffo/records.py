@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from paycert.sandbox import currencies
 from paycert.sandbox.state import SandboxState
 from paycert.sandbox.store import new_id
 
@@ -35,9 +36,13 @@ def iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def major(minor: int) -> float:
-    """Minor units back to the JSON number the API speaks (two decimals)."""
-    return round(minor / 100, 2)
+def major(minor: int, currency: str | None = None) -> float | int:
+    """Minor units back to the JSON number the API speaks, with the currency's decimals (two without one):
+    1001 is 10.01 EUR but 1.001 KWD, and 1 JPY is the integer 1."""
+    if currency is None:
+        return round(minor / 100, 2)
+    amount = currencies.from_minor(minor, currency)
+    return int(amount) if currencies.exponent(currency) == 0 else float(amount)
 
 
 @dataclass
@@ -59,6 +64,8 @@ class Payment:
     # Why a FAILED payment failed: CARD_DECLINED (the card) or AUTHENTICATION_FAILED (3-D Secure).
     failure_reason: str | None = None
     refunds: list[dict[str, Any]] = field(default_factory=list)
+    # How the shopper paid on the hosted page: CARD or PAYPAL (None until they chose; paycert's decision).
+    method: str | None = None
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Payment:

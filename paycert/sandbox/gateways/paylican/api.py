@@ -79,7 +79,9 @@ def build_api_router(state: SandboxState) -> APIRouter:
             if problems:
                 return api_error(400, problems[0], path=path_of(request), now=now, errors=problems)
             invoice_id = invoices.new_invoice_id(state.store, body["type"], now)
-            invoices.open_invoice(state.store, body, invoice_id, now)
+            # Kept in whole cents of the account's currency: a third decimal is rounded half-up (paycert's decision).
+            priced = {**body, "amount": validation.in_cents(body["amount"])}
+            invoices.open_invoice(state.store, priced, invoice_id, now)
             return JSONResponse(
                 {_id_field(state): invoice_id, "merchantReference": body["merchantReference"]}
             )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 MAX_REDIRECTION_URL = 900  # the seed: "Must not exceed 900 characters"
+AMOUNT_DECIMALS = 2  # EUR, the sandbox account's currency (paycert's decision: the seed names none)
+MIN_AMOUNT = 0.01  # one cent: less is nothing once rounded to the cent
 _TYPE = re.compile(r"^[A-Za-z0-9]{1,20}$")
 # The reference is a path segment of the pay page URL, so it keeps to characters that need no escaping.
 _REFERENCE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
@@ -50,7 +53,20 @@ def _amount(body: dict[str, Any], *, check_positive: bool) -> list[str]:
         return ["amount must be a number"]
     if check_positive and value <= 0:
         return ["amount must be greater than 0"]
+    if check_positive and value < MIN_AMOUNT:
+        return [f"amount must be at least {MIN_AMOUNT}"]
     return []
+
+
+def in_cents(value: int | float) -> int | float:
+    """The amount in whole cents of the account's currency, rounded half-up (0.015 is 0.02): paycert's decision,
+    as gustaffo's. The seed names no currency, so an invoice is in the account's one currency, EUR in the
+    sandbox, and a third decimal cannot be kept. Whole amounts stay as sent (100, and floats too large to
+    carry a decimal)."""
+    exact = Decimal(repr(value))
+    if not exact.is_finite() or exact == exact.to_integral_value():
+        return value
+    return float(exact.quantize(Decimal(1).scaleb(-AMOUNT_DECIMALS), rounding=ROUND_HALF_UP))
 
 
 def _redirection_url(body: dict[str, Any]) -> list[str]:

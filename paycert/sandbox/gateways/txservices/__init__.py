@@ -2,8 +2,9 @@
 
 Token endpoint and `authtoken` header; payments (debit, preauth) by card or e-wallet, form-urlencoded or JSON
 in, JSON or XML out; MD5 request checksums; 3-D Secure ACS page; back office (capture, refund, reversal);
-recurring; tokenization; payout; MD5-checksummed callbacks to `notificationUrl` through the outbox; expiry of
-payments left open for 30 minutes. Everything it decides is written in specs/txservices/.
+recurring; tokenization; payout; invoices and their payment links; MD5-checksummed callbacks to
+`notificationUrl` through the outbox; expiry of payments left open for 30 minutes. Everything it decides is
+written in specs/txservices/.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fastapi import APIRouter
 from paycert.sandbox.gateways.txservices import (
     backoffice,
     callbacks,
+    invoices,
     pages,
     payments,
     payout,
@@ -29,7 +31,7 @@ def build_router(state: SandboxState) -> APIRouter:
     callbacks.install(state)
     state.every_tick(ledger.expire_due)
     router = APIRouter()
-    for module in (token, payments, backoffice, registrations, payout, pages):
+    for module in (token, payments, backoffice, registrations, payout, pages, invoices):
         module.register(router, ledger)
     return router
 

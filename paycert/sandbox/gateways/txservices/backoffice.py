@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Request, Response
 
-from paycert.sandbox.gateways.txservices import auth, charge, checksum, codes, validation
+from paycert.sandbox import currencies
+from paycert.sandbox.gateways.txservices import auth, charge, checksum, codes, mandates, validation
 from paycert.sandbox.gateways.txservices.calls import keyed
 from paycert.sandbox.gateways.txservices.codes import invalid, not_allowed
 from paycert.sandbox.gateways.txservices.credentials import SECURE_KEY
@@ -32,6 +33,11 @@ def _same_id(params: Params, payment_id: str) -> None:
         raise invalid("paymentId does not match the paymentId of the path")
 
 
+def money(amount: Decimal, payment: Doc) -> str:
+    """An amount written with exactly the decimals of the payment's currency ("10.00" EUR, "10" JPY)."""
+    return currencies.text(amount, str(payment["currency"]))
+
+
 def _operate(ledger: Ledger, payment_id: str, change: Change) -> Doc:
     """Check and change the stored payment in one atomic step: concurrent captures or refunds of one payment
     each see the state the previous one left, so none can pass a check on an amount already taken."""
@@ -43,13 +49,19 @@ def _operate(ledger: Ledger, payment_id: str, change: Change) -> Doc:
 
 def capture(ledger: Ledger, payment_id: str, amount: Decimal) -> Doc:
     over_allowed = ledger.state.faults.active("capture-over-auth")
+    whole = ledger.state.faults.active("partial-capture-ignored")
 
     def change(doc: Doc) -> bool:
         if doc["kind"] != "payment" or doc["paymentType"] != "PA" or doc["status"] != "authsuccessful":
             raise not_allowed("only a successful preauthorization (status authsuccessful) can be captured")
         if amount > Decimal(doc["amount"]) and not over_allowed:
-            raise not_allowed(f"capture amount {amount:.2f} exceeds the authorized amount {doc['amount']}")
-        doc["capturedAmount"] = f"{amount:.2f}"
+            raise not_allowed(
+                f"capture amount {money(amount, doc)} exceeds the authorized amount {doc['amount']}"
+            )
+        # A partial capture takes what was asked; the rest of the authorization is released (this one capture
+        # ends it). The fault partial-capture-ignored: the asked amount passed its check, the whole was taken.
+        taken = Decimal(doc["amount"]) if whole else amount
+        doc["capturedAmount"] = money(taken, doc)
         ledger.mark(doc, "Y", "capturesuccess", codes.CAPTURED, "Captured")
         return True
 
@@ -58,6 +70,7 @@ def capture(ledger: Ledger, payment_id: str, amount: Decimal) -> Doc:
 
 def refund(ledger: Ledger, payment_id: str, amount: Decimal) -> Doc:
     unchecked = ledger.state.faults.active("double-refund")
+    made: list[Doc] = []  # the refund's own transaction, built from the payment as the change saw it
 
     def change(doc: Doc) -> bool:
         if doc["kind"] != "payment" or doc["status"] not in CAPTURED_STATES | {"refunded"}:
@@ -69,16 +82,41 @@ def refund(ledger: Ledger, payment_id: str, amount: Decimal) -> Doc:
                 )
             if amount > remaining(doc):
                 raise not_allowed(
-                    f"refund amount {amount:.2f} exceeds the captured amount {doc['capturedAmount']}"
+                    f"refund amount {money(amount, doc)} exceeds the captured amount {doc['capturedAmount']}"
                 )
         refunded = Decimal(doc["refundedAmount"]) + amount
-        doc["refundedAmount"] = f"{refunded:.2f}"
+        doc["refundedAmount"] = money(refunded, doc)
         doc["refunds"] += 1
         status = "refunded" if refunded >= Decimal(doc["capturedAmount"]) else "partiallyrefunded"
         ledger.mark(doc, "Y", status, codes.REFUNDED, "Refunded")
+        made[:] = [refund_transaction(ledger, doc, amount)]
+        doc["refundId"] = made[0]["id"]
         return True
 
-    return _operate(ledger, payment_id, change)
+    # One batch: the payment's change, its callback and the refund's own transaction are written together.
+    with ledger.state.store.lock:
+        doc = _operate(ledger, payment_id, change)
+        ledger.save(made[0])
+    return doc
+
+
+def refund_transaction(ledger: Ledger, payment: Doc, amount: Decimal) -> Doc:
+    """The refund as a transaction of its own (paymentType RF, paycert's decision in the spec): the payment
+    names it in `refundId`, getPayment reads it by that id, with the refund's amount and the refunded payment
+    as `parentPaymentId`. It has no notificationUrl: the payment's own callback tells the merchant."""
+    doc = ledger.new_payment(
+        kind="refund",
+        card=payment.get("card"),
+        merchantTransactionId=payment["merchantTransactionId"],
+        amount=money(amount, payment),
+        currency=payment["currency"],
+        paymentType="RF",
+        paymentMode=payment["paymentMode"],
+        paymentBrand=payment["paymentBrand"],
+        parentPaymentId=payment["id"],
+    )
+    ledger.mark(doc, "Y", "refunded", codes.REFUNDED, "Refunded")
+    return doc
 
 
 def _reversible(doc: Doc) -> None:
@@ -125,7 +163,7 @@ def repeat(ledger: Ledger, parent_id: str, params: Params) -> Doc:
         params,
         checksum.with_amount(params["authentication.memberId"], SECURE_KEY, parent_id, params["amount"]),
     )
-    validation.amount(params["amount"], ledger.state.faults)
+    validation.amount(params["amount"], ledger.state.faults, params["currency"])
     currency = validation.currency(params["currency"])
     kind = payment_type(params) if params.get("paymentType") else "DB"
     if parent is None or not _successful_initial(parent):
@@ -148,7 +186,8 @@ def repeat(ledger: Ledger, parent_id: str, params: Params) -> Doc:
             notificationUrl=url(params, "notificationUrl", required=False) or known.get("notificationUrl"),
         )
     card = ledger.card_of(ledger.registration(parent["vault"]))
-    return charge.start(
+    used = mandates.use(ledger, parent)  # a single-use mandate's one charge (409 once it is spent)
+    doc = charge.start(
         ledger,
         card=card,
         challenge_allowed=False,
@@ -163,6 +202,9 @@ def repeat(ledger: Ledger, parent_id: str, params: Params) -> Doc:
         merchantRedirectUrl=parent["merchantRedirectUrl"],
         notificationUrl=url(params, "notificationUrl", required=False) or parent["notificationUrl"],
     )
+    if used and doc["transactionStatus"] == "N":
+        mandates.give_back(ledger, parent)
+    return doc
 
 
 def register(router: APIRouter, ledger: Ledger) -> None:
@@ -189,7 +231,9 @@ def register(router: APIRouter, ledger: Ledger) -> None:
                     validation.verify_checksum(
                         params, checksum.with_amount(member, SECURE_KEY, payment_id, params["amount"])
                     )
-                    amount = validation.amount(params["amount"], state.faults)
+                    # In the payment's currency: a capture or refund names none of its own.
+                    paid_in = (ledger.find(payment_id) or {}).get("currency")
+                    amount = validation.amount(params["amount"], state.faults, paid_in)
                     operate = capture if operation == "CP" else refund
                     doc = operate(ledger, payment_id, amount)
                 elif operation == "RV":
@@ -215,6 +259,10 @@ def register(router: APIRouter, ledger: Ledger) -> None:
                 params, checksum.without_amount(params["authentication.memberId"], SECURE_KEY, payment_id)
             )
             doc = ledger.get(payment_id)
+            if state.faults.active("refund-status-stale") and doc["kind"] == "refund":
+                # The fault: the refund's own transaction reads as still pending, although the payment it
+                # refunded says refunded.
+                doc.update(transactionStatus="P", status="authstarted")
             if state.faults.active("wrong-status") and declined(doc):
                 # The fault: a card the issuer refused is reported as the vendor's success status. Failed
                 # 3-D Secure, cancelled and expired payments still read true (they are other criteria).

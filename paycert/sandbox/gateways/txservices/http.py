@@ -56,7 +56,8 @@ def wants_xml(request: Request) -> bool:
 
 def respond(request: Request, document: dict[str, Any], status_code: int = 200) -> Response:
     if wants_xml(request):
-        return Response(to_xml(document), status_code=status_code, media_type="application/xml")
+        drift = request.app.state.sandbox.faults.active("xml-drift")  # the fault: see xmlrender.DRIFTED
+        return Response(to_xml(document, drift=drift), status_code=status_code, media_type="application/xml")
     return JSONResponse(document, status_code=status_code)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Literal
 
+from paycert.sandbox import currencies
 from paycert.sandbox.gateways.txservices import callbacks, codes
 from paycert.sandbox.gateways.txservices.codes import ApiError
 from paycert.sandbox.gateways.txservices.http import timestamp
@@ -71,6 +72,11 @@ class Ledger:
             "updatedAt": now,
         }
         doc.update(fields)
+        if doc.get("currency"):
+            # Nothing captured or refunded yet, written in the currency's own decimals ("0" JPY, "0.000" KWD).
+            zero = currencies.text(Decimal(0), str(doc["currency"]))
+            doc["capturedAmount"] = fields.get("capturedAmount", zero)
+            doc["refundedAmount"] = fields.get("refundedAmount", zero)
         return doc
 
     def find(self, payment_id: str) -> Doc | None:
@@ -226,7 +232,15 @@ class Ledger:
             out["refundedAmount"] = doc["refundedAmount"]
         if doc.get("card"):
             out["card"] = dict(doc["card"])
-        for name in ("recurringType", "parentPaymentId", "registrationId", "orderDescriptor"):
+        for name in (
+            "recurringType",
+            "mandateType",  # what an INITIAL set up (paycert's decision; see mandates.py)
+            "parentPaymentId",
+            "registrationId",
+            "orderDescriptor",
+            "refundId",
+            "invoiceId",  # a payment made through an invoice's payment link (invoices.py)
+        ):
             if doc.get(name):
                 out[name] = doc[name]
         if doc.get("page") and doc["transactionStatus"] in OPEN_STATES:

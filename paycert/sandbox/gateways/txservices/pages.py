@@ -60,8 +60,22 @@ def register(router: APIRouter, ledger: Ledger) -> None:
         done = ledger.transition(payment_id, change)
         return done if done is not None else closed(ledger.find(payment_id))
 
-    def succeed(payment_id: str, page: str) -> Response:
-        doc = close(payment_id, page, ledger.mark_succeeded)
+    autocapture = faults.active("3ds-manual-autocapture")
+
+    def authenticated(doc: Doc) -> None:
+        """3-D Secure passed: a debit is captured, a preauthorization only held (`Ledger.mark_succeeded`)."""
+        if autocapture and doc["paymentType"] == "PA":
+            # The fault 3ds-manual-autocapture: the challenged preauthorization is captured at once, as if it
+            # were a debit; the merchant's capture then finds nothing left to capture.
+            doc["capturedAmount"] = doc["amount"]
+            ledger.mark(doc, "Y", "capturesuccess", codes.CAPTURED, "Captured")
+            return
+        ledger.mark_succeeded(doc)
+
+    def succeed(
+        payment_id: str, page: str, outcome: Callable[[Doc], None] = ledger.mark_succeeded
+    ) -> Response:
+        doc = close(payment_id, page, outcome)
         if isinstance(doc, Response):
             return doc
         # The fault wrong-return-status: the payment succeeded (status API, callback) but the shopper
@@ -113,7 +127,7 @@ def register(router: APIRouter, ledger: Ledger) -> None:
             return cancel(doc, "acs")
         # The fault any-3ds-password: the page is shown, but whatever is typed passes.
         if form.get("password") == ACS_PASSWORD or faults.active("any-3ds-password"):
-            return succeed(payment_id, "acs")
+            return succeed(payment_id, "acs", authenticated)
         return fail(payment_id)
 
     @router.get("/confirm/{payment_id}", tags=["txservices"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from paycert.sandbox.gateways.txservices import charge, checksum, validation
+from paycert.sandbox.gateways.txservices import charge, checksum, mandates, validation, verification
 from paycert.sandbox.gateways.txservices.calls import keyed
 from paycert.sandbox.gateways.txservices.codes import invalid
 from paycert.sandbox.gateways.txservices.credentials import SECURE_KEY
@@ -62,7 +62,9 @@ def register(router: APIRouter, ledger: Ledger) -> None:
                     params["amount"],
                 ),
             )
-            validation.amount(params["amount"], state.faults)
+            # A card PA of zero is a card verification (OPS-VERIFY); any other amount is checked as usual.
+            if not verification.accepted(params, state.faults):
+                validation.amount(params["amount"], state.faults, params["currency"])
             currency = validation.currency(params["currency"])
             kind = payment_type(params)
             mode = params["paymentMode"]
@@ -88,12 +90,13 @@ def register(router: APIRouter, ledger: Ledger) -> None:
                 card=card,
                 tokenize_brand=brand if tokenize else None,
                 merchantTransactionId=params["merchantTransactionId"],
-                amount=params["amount"],
+                amount=validation.stored(params["amount"], currency, state.faults),
                 currency=currency,
                 paymentType=kind,
                 paymentMode=mode,
                 paymentBrand=brand,
                 recurringType=recurring,
+                mandateType=mandates.kind(params, recurring),
                 orderDescriptor=params.get("orderDescriptor") or None,
                 merchantRedirectUrl=url(params, "merchantRedirectUrl", required=True),
                 notificationUrl=url(params, "notificationUrl", required=False),

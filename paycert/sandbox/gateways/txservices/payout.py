@@ -41,7 +41,7 @@ def register(router: APIRouter, ledger: Ledger) -> None:
                     SECURE_KEY,
                 ),
             )
-            validation.amount(params["amount"], state.faults)
+            validation.amount(params["amount"], state.faults, params["currency"])
             currency = validation.currency(params["currency"])
             if params["paymentType"] != "PO":
                 raise invalid("paymentType must be PO for a payout")

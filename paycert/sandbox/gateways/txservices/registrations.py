@@ -81,7 +81,7 @@ def register(router: APIRouter, ledger: Ledger) -> None:
                     params["amount"],
                 ),
             )
-            validation.amount(params["amount"], state.faults)
+            validation.amount(params["amount"], state.faults, params["currency"])
             currency = validation.currency(params["currency"])
             kind = payment_type(params)
             registration = ledger.find_registration(registration_id)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from paycert.sandbox import currencies
 from paycert.sandbox.faults import Faults
 from paycert.sandbox.gateways.txservices import checksum
 from paycert.sandbox.gateways.txservices.codes import CHECKSUM_MISMATCH, INVALID_AMOUNT, ApiError, invalid
@@ -18,16 +19,34 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 BRANDS = frozenset({"VISA", "MC", "AMEX", "MAESTRO", "JCB", "CUP", "DINERS", "DISC"})
 
 
-def amount(value: str, faults: Faults) -> Decimal:
-    """Always two decimals ("10.00"); zero and negative rejected unless the accept-bad-amount fault is on."""
-    if not _AMOUNT.match(value):
-        raise ApiError(
-            400, INVALID_AMOUNT, "Invalid amount: use a decimal with exactly two decimals, e.g. 10.00"
-        )
+def amount(value: str, faults: Faults, currency: str | None = None) -> Decimal:
+    """Exactly the currency's decimals ("10.00" EUR, "10" JPY, "10.000" KWD; two when the currency is not
+    given, as for EUR); zero and negative rejected unless the accept-bad-amount fault is on."""
+    places = currencies.exponent(currency) if currency else currencies.DEFAULT_EXPONENT
+    if not (_AMOUNT if places == currencies.DEFAULT_EXPONENT else _amount_pattern(places)).match(value):
+        raise ApiError(400, INVALID_AMOUNT, _amount_rule(places, currency))
     parsed = Decimal(value)
     if parsed <= 0 and not faults.active("accept-bad-amount"):
         raise ApiError(400, INVALID_AMOUNT, "Invalid amount: the amount must be greater than 0.00")
     return parsed
+
+
+def _amount_pattern(places: int) -> re.Pattern[str]:
+    return re.compile(rf"^-?[0-9]+\.[0-9]{{{places}}}$" if places else r"^-?[0-9]+$")
+
+
+def _amount_rule(places: int, currency: str | None) -> str:
+    """The refusal of a badly written amount; for EUR (and when no currency is given) the seed family's text."""
+    if places == 0:
+        return f"Invalid amount: {currency} amounts have no decimals, e.g. 10"
+    example = f"{10:.{places}f}"
+    count = {2: "two", 3: "three"}.get(places, str(places))
+    return f"Invalid amount: use a decimal with exactly {count} decimals, e.g. {example}"
+
+
+def stored(value: str, currency: str, faults: Faults) -> str:
+    """A checked amount as the ledger keeps it: as sent, except under the jpy-scaled fault (1 JPY kept as 100)."""
+    return currencies.stored_text(Decimal(value), currency, faults)
 
 
 def currency(value: str) -> str:

@@ -1,0 +1,70 @@
+"""PAY-LINK and CON-XML catch their faults: `paycert run` on the lifecycle suite, these two criteria selected, is
+GO against a correct sandbox (evaluated where the gateway offers an invoice or XML answers, n/a with the
+profile's reason elsewhere) and turns exactly the fault's criterion red against a sandbox started with it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.certification.runs import Run, assert_no_leaks, paycert
+
+pytestmark = pytest.mark.slow
+
+CRITERIA = ("PAY-LINK", "CON-XML")
+SELECTION = ["--suite", "lifecycle", *(arg for c in CRITERIA for arg in ("--criterion", c))]
+
+# fault -> the one criterion it turns red, on the gateways that offer what it breaks
+EXACTLY: dict[str, tuple[str, set[str]]] = {
+    "invoice-link-unpaid": ("PAY-LINK", {"txservices"}),
+    "xml-drift": ("CON-XML", {"txservices"}),
+}
+# Where each criterion is evaluated; elsewhere it is not applicable, with the profile's `unsupported` reason.
+# paylican's invoice (003) is paid through a link built from it: PAY-LINK is evaluated there too.
+OFFERED = {"PAY-LINK": {"txservices", "paylican"}, "CON-XML": {"txservices"}}
+
+
+def cells(run: Run, criterion: str) -> dict[str, dict[str, str]]:
+    found = next(c for c in run.readiness["criteria"] if c["id"] == criterion)
+    gateways: dict[str, dict[str, str]] = found["gateways"]
+    return gateways
+
+
+def test_a_correct_sandbox_is_go_with_each_criterion_evaluated_where_offered(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    run = paycert("run", *SELECTION, report_dir=tmp_path_factory.mktemp("reports"))
+
+    assert run.code == 0, f"exit {run.code}: {run.readiness['verdict_reason']}"
+    assert run.readiness["verdict"] == "GO"
+    assert run.with_status("pass") == set(CRITERIA)
+    for criterion, offered in OFFERED.items():
+        statuses = {gateway: cell["status"] for gateway, cell in cells(run, criterion).items()}
+        assert {g for g, s in statuses.items() if s == "pass"} == offered, (criterion, statuses)
+        assert {g for g, s in statuses.items() if s == "not_applicable"} == set(statuses) - offered
+        for gateway in set(statuses) - offered:
+            # The profile's own reason (specs/<gateway>/profile.yaml `unsupported`), which names its document.
+            reason = cells(run, criterion)[gateway]["reason"]
+            assert "document (00" in reason or "guide (00" in reason, (criterion, gateway, reason)
+    # The link was paid in Chromium: its pages are in the evidence.
+    assert list((run.run_dir / "screenshots").glob("payment-link-txservices-*/*.png"))
+    assert_no_leaks(run.run_dir)
+
+
+@pytest.mark.parametrize("fault", sorted(EXACTLY))
+def test_the_fault_turns_exactly_its_criterion_red(
+    fault: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    criterion, red_on = EXACTLY[fault]
+
+    run = paycert("run", "--sandbox-fault", fault, *SELECTION, report_dir=tmp_path_factory.mktemp("reports"))
+
+    assert run.code == 1, f"exit {run.code}: {run.last_stderr_line()}"
+    assert run.with_status("fail") == {criterion}
+    assert run.with_status("not_evaluated") == set(), run.readiness["verdict_reason"]
+    assert run.readiness["verdict"] == "NO-GO"
+    failed = {gateway for gateway, cell in cells(run, criterion).items() if cell["status"] == "fail"}
+    assert failed == red_on
+    assert all(cells(run, criterion)[gateway]["reason"] for gateway in failed), (
+        f"{criterion} failed without saying why"
+    )
+    assert_no_leaks(run.run_dir)
