@@ -32,6 +32,7 @@ from schemathesis.engine import Status, StopReason, events, from_schema
 
 from paycert.plugin.contract_auth import AuthPlan, TokenSettings, plan_auth
 from paycert.plugin.contract_checks import CHECK_CRITERIA, checks_config
+from paycert.plugin.contract_constants import without_local_constants
 from paycert.plugin.contract_hooks import RunHooks, hooked
 from paycert.plugin.contract_ledger import Ledger
 from paycert.plugin.contract_scope import operation_labels, select_operations, unfetchable_refs
@@ -50,6 +51,9 @@ __all__ = [
 
 MAX_FINDINGS_PER_CRITERION = 200
 NEGATIVE_CHECKS = frozenset({"negative_data_rejection", "missing_required_header"})
+# Checks that judge a request by the resource a link gave it: said of a request the ledger sent to a fresh id
+# instead, they would blame the gateway for paycert's redirect ("a resource that was just created" not found).
+LINKED_CHECKS = frozenset({"ensure_resource_availability"})
 # Checks whose "success" says nothing by itself: `ignored_auth` succeeds without sending anything on an
 # operation whose credential it cannot find, and `object_level_authorization` needs two identities.
 AUTH_PROBE_CHECK = "ignored_auth"
@@ -281,8 +285,9 @@ def run_contract(
         schema.location = location if urlsplit(location).scheme else Path(location).absolute().as_uri()
     ledger = Ledger(document)
     started = clock()
-    with hooked(schema, RunHooks(ledger=ledger)):
-        _drive(schema, result, deadline, clock)
+    # Generated from the spec and Hypothesis's own constants only, never from paycert's source literals.
+    with without_local_constants(), hooked(schema, RunHooks(ledger=ledger)):
+        _drive(schema, result, deadline, clock, ledger)
     result.redirected = dict(ledger.redirected)
     result.elapsed_s = clock() - started
     return result
@@ -298,7 +303,9 @@ class _Progress:
     first_pass_done: bool = False
 
 
-def _drive(schema: Any, result: ContractRun, deadline: float, clock: Callable[[], float]) -> None:
+def _drive(
+    schema: Any, result: ContractRun, deadline: float, clock: Callable[[], float], ledger: Ledger
+) -> None:
     # schemathesis keeps the budget itself (see the module's documentation); a float is fine for it.
     schema.config.max_time = max(deadline - clock(), 0.001)
     stream = from_schema(schema).execute()
@@ -316,7 +323,7 @@ def _drive(schema: Any, result: ContractRun, deadline: float, clock: Callable[[]
         timer.daemon = True
         timer.start()
     try:
-        _consume(stream, result, progress)
+        _consume(stream, result, progress, ledger)
     finally:
         spent.cancel()
         backstop.cancel()
@@ -324,7 +331,7 @@ def _drive(schema: Any, result: ContractRun, deadline: float, clock: Callable[[]
         result.stopped_by_budget = True
 
 
-def _consume(stream: Any, result: ContractRun, progress: _Progress) -> None:
+def _consume(stream: Any, result: ContractRun, progress: _Progress, ledger: Ledger) -> None:
     for event in stream:
         if isinstance(event, events.PhaseStarted) and event.phase.name.value in TESTING_PHASES:
             progress.current = event.phase.name.value
@@ -332,7 +339,7 @@ def _consume(stream: Any, result: ContractRun, progress: _Progress) -> None:
         elif isinstance(event, events.PhaseFinished) and event.phase.name.value in TESTING_PHASES:
             _phase_finished(stream, result, progress, event)
         if isinstance(event, events.ScenarioFinished):
-            _collect(result, event)
+            _collect(result, event, ledger)
         elif isinstance(event, events.NonFatalError):
             _non_fatal(result, event)
         elif isinstance(event, events.FatalError):
@@ -391,7 +398,7 @@ def _non_fatal(result: ContractRun, event: events.NonFatalError) -> None:
         result.tool_errors.append(ToolError(label, event.info.title, message))
 
 
-def _collect(result: ContractRun, event: events.ScenarioFinished) -> None:
+def _collect(result: ContractRun, event: events.ScenarioFinished, ledger: Ledger) -> None:
     """Count and sort one scenario, finished or cut short by the budget: its requests count either way."""
     recorder = event.recorder
     result.requests += len(recorder.interactions)
@@ -407,6 +414,13 @@ def _collect(result: ContractRun, event: events.ScenarioFinished) -> None:
             if criterion is None:
                 continue
             case = recorder.cases.get(case_id)
+            if (
+                node.name in LINKED_CHECKS
+                and case is not None
+                and isinstance(case.value.path_parameters, Mapping)
+                and ledger.redirected_to(case.value.path_parameters)
+            ):
+                continue  # not the linked resource that was asked for: no evidence either way
             if node.name in NEGATIVE_CHECKS and (
                 _is_missing_credential(node.failure_info.failure, result)
                 if node.failure_info is not None

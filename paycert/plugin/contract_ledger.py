@@ -28,6 +28,8 @@ _PREFIX = re.compile(r"^[A-Za-z]+[_-]")  # `wh_`, `pi_`, `cus-`: kept, ids often
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")  # a percent-escape is kept whole: its bytes are not an id's
 EXAMPLE_KEYS = frozenset({"example", "examples", "default", "x-example"})
 MAX_KNOWN_LENGTH = 200  # longer values are texts, not ids
+# What a character of an id may become in a fresh id of the same shape: digits for digits, hex for hex.
+CHARACTER_CLASSES = ("0123456789", "abcdef", "ghijklmnopqrstuvwxyz", "ABCDEF", "GHIJKLMNOPQRSTUVWXYZ")
 _RANDOM = random.SystemRandom()
 
 
@@ -40,6 +42,7 @@ class Ledger:
         self._known: set[str] = set(_scalars(_examples(document)))  # ids that may name something real
         self._lock = threading.Lock()
         self.redirected: dict[str, int] = {}  # operation label -> writes sent to a fresh id instead
+        self._sent_fresh: set[str] = set()  # the fresh ids those writes went to
 
     def __contains__(self, value: object) -> bool:
         with self._lock:
@@ -71,9 +74,16 @@ class Ledger:
         with self._lock:
             if plain in self._ids or plain not in self._known:
                 return
-        parameters[names[-1]] = self._fresh(value)
+        fresh = self._fresh(value)
+        parameters[names[-1]] = fresh
         with self._lock:
             self.redirected[label] = self.redirected.get(label, 0) + 1
+            self._sent_fresh.add(str(fresh))
+
+    def redirected_to(self, parameters: Mapping[str, Any]) -> bool:
+        """Whether a request with these path parameters went to a fresh id instead of the one it was given."""
+        with self._lock:
+            return any(str(v) in self._sent_fresh for v in parameters.values())
 
     def _fresh(self, value: str | int) -> str | int:
         for _ in range(8):
@@ -83,27 +93,42 @@ class Ledger:
         return candidate
 
 
-def fresh_like(value: str | int) -> str | int:
+def fresh_like(value: str | int, rng: random.Random = _RANDOM) -> str | int:
     """A new id of the same shape (length, kind prefix, digits for digits, hex for hex), so it stays as
-    valid or as invalid for the spec as the one it replaces."""
+    valid or as invalid for the spec as the one it replaces. `rng`: a seeded one gives the same id again."""
     if isinstance(value, int):
         digits = len(str(abs(value)))
         low = 10 ** (digits - 1) if digits > 1 else 0
-        number = _RANDOM.randint(low, 10**digits - 1)
+        number = rng.randint(low, 10**digits - 1)
         return -number if value < 0 else number
-    prefix = match.group(0) if (match := _PREFIX.match(value)) and len(value) > len(match.group(0)) else ""
+    prefix = _kind_prefix(value)
     parts = _ESCAPE.split(value[len(prefix) :])
     escapes = _ESCAPE.findall(value[len(prefix) :])
-    fresh = "".join(_same_class(c) for c in parts[0])
+    fresh = "".join(rng.choice(character_class(c)) for c in parts[0])
     for escape, part in zip(escapes, parts[1:], strict=True):
-        fresh += escape + "".join(_same_class(c) for c in part)
+        fresh += escape + "".join(rng.choice(character_class(c)) for c in part)
     return prefix + fresh
 
 
-def _same_class(char: str) -> str:
-    for pool in ("0123456789", "abcdef", "ghijklmnopqrstuvwxyz", "ABCDEF", "GHIJKLMNOPQRSTUVWXYZ"):
+def shape_choices(value: str) -> int:
+    """How many ids `fresh_like` can make of `value`'s shape (its kind prefix and percent-escapes kept)."""
+    choices = 1
+    for part in _ESCAPE.split(value[len(_kind_prefix(value)) :]):
+        for char in part:
+            choices *= len(character_class(char))
+    return choices
+
+
+def _kind_prefix(value: str) -> str:
+    """`wh_` of `wh_1a2b`: kept in a fresh id (not when it is all there is)."""
+    return match.group(0) if (match := _PREFIX.match(value)) and len(value) > len(match.group(0)) else ""
+
+
+def character_class(char: str) -> str:
+    """The characters that may stand in for `char` in an id of the same shape (itself, if none)."""
+    for pool in CHARACTER_CLASSES:
         if char in pool:
-            return _RANDOM.choice(pool)
+            return pool
     return char
 
 

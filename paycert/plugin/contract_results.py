@@ -33,6 +33,7 @@ class Exclusion:
     reason: str
     operation: str = "*"
     message: str = ""  # a substring of the failure's message; empty matches any
+    response: str = ""  # a substring of the failing answer's body (an error code); empty matches any
 
     def matches(self, gateway: str, finding: Finding) -> bool:
         return (
@@ -40,6 +41,7 @@ class Exclusion:
             and self.check == finding.check
             and self.operation in ("*", finding.operation)
             and self.message in finding.message
+            and self.response in finding.response_body
         )
 
 
@@ -52,6 +54,7 @@ def load_exclusions(path: Path) -> list[Exclusion]:
             reason=str(e["reason"]),
             operation=str(e.get("operation", "*")),
             message=str(e.get("message", "")),
+            response=str(e.get("response", "")),
         )
         for e in raw
     ]
