@@ -163,18 +163,29 @@ def build_checkout_router(state: SandboxState, book: PaymentBook) -> APIRouter:
             )
         return finished(done)
 
-    def challenge(
-        request: Request, payment: Payment, error: str | None = None, status_code: int = 200
+    def step_page(
+        template: str,
+        page: str,
+        request: Request,
+        payment: Payment,
+        error: str | None = None,
+        status_code: int = 200,
     ) -> Response:
+        """A page of the journey after the card form (the 3-D Secure challenge, PayPal's approval)."""
         return render(
-            "gustaffo_challenge.html",
+            template,
             status_code=status_code,
             faults=state.faults,
             payment=payment,
             amount=currencies.shown(payment.amount_minor, payment.currency),
-            action=str(request.url_for(CHALLENGE_PAGE, payment_id=payment.payment_id)),
+            action=str(request.url_for(page, payment_id=payment.payment_id)),
             error=error,
         )
+
+    def challenge(
+        request: Request, payment: Payment, error: str | None = None, status_code: int = 200
+    ) -> Response:
+        return step_page("gustaffo_challenge.html", CHALLENGE_PAGE, request, payment, error, status_code)
 
     @router.get("/checkout/{payment_id}/3ds", name=CHALLENGE_PAGE)
     def challenge_page(payment_id: str, request: Request) -> Response:
@@ -209,15 +220,7 @@ def build_checkout_router(state: SandboxState, book: PaymentBook) -> APIRouter:
     def paypal(
         request: Request, payment: Payment, error: str | None = None, status_code: int = 200
     ) -> Response:
-        return render(
-            "gustaffo_paypal.html",
-            status_code=status_code,
-            faults=state.faults,
-            payment=payment,
-            amount=currencies.shown(payment.amount_minor, payment.currency),
-            action=str(request.url_for(PAYPAL_PAGE, payment_id=payment.payment_id)),
-            error=error,
-        )
+        return step_page("gustaffo_paypal.html", PAYPAL_PAGE, request, payment, error, status_code)
 
     @router.get("/checkout/{payment_id}/paypal", name=PAYPAL_PAGE)
     def paypal_page(payment_id: str, request: Request) -> Response:
