@@ -177,7 +177,9 @@ class SecurityProbes:
         operation_id = self.published_rate()["operation"]
         # Several profile operations may send the same API operation (paylican reads an invoice with its
         # getPayment): the payment status read is the canonical one, the others need values of their own.
-        names = [n for n, d in self.gateway.profile.operations.items() if d.get("operation_id") == operation_id]
+        names = [
+            n for n, d in self.gateway.profile.operations.items() if d.get("operation_id") == operation_id
+        ]
         name = "get_payment" if "get_payment" in names else next(iter(names), None)
         if name is None:
             raise PaycertError(
