@@ -31,6 +31,10 @@ FORMULAS: dict[str, tuple[str, ...]] = {
     # Issue 16: a single-use mandate's INITIAL and a zero-amount verification are card payments too.
     "mandate_single_initial": ("authentication.memberId", _SECURE_KEY, "merchantTransactionId", "amount"),
     "verify": ("authentication.memberId", _SECURE_KEY, "merchantTransactionId", "amount"),
+    # PAY-LINK: an invoice is signed as a payment is; reading it back, over the invoice's id (get_invoice's
+    # query repeats the path's id so that the checksum sees what it signs).
+    "create_invoice": ("authentication.memberId", _SECURE_KEY, "merchantTransactionId", "amount"),
+    "get_invoice": ("authentication.memberId", _SECURE_KEY, "invoiceId"),
     "capture": ("authentication.memberId", _SECURE_KEY, "paymentId", "amount"),
     "refund": ("authentication.memberId", _SECURE_KEY, "paymentId", "amount"),
     "recurring_repeat": ("authentication.memberId", _SECURE_KEY, "paymentId", "amount"),
