@@ -43,6 +43,12 @@ class Run:
     def with_status(self, status: str) -> set[str]:
         return {cid for cid, s in self.statuses().items() if s == status}
 
+    def cells(self, criterion: str) -> dict[str, dict[str, str]]:
+        """The criterion's per-gateway cells of the report: status and reason by gateway."""
+        found = next(c for c in self.readiness["criteria"] if c["id"] == criterion)
+        gateways: dict[str, dict[str, str]] = found["gateways"]
+        return gateways
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,

@@ -6,17 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.certification.runs import Run, assert_no_leaks, paycert
+from tests.certification.runs import assert_no_leaks, paycert
 
 pytestmark = pytest.mark.slow
 
 SELECTION = ["--suite", "lifecycle", "--criterion", "PAY-CURRENCY"]
-
-
-def pay_currency(run: Run) -> dict[str, dict[str, str]]:
-    found = next(c for c in run.readiness["criteria"] if c["id"] == "PAY-CURRENCY")
-    cells: dict[str, dict[str, str]] = found["gateways"]
-    return cells
 
 
 def test_a_correct_sandbox_is_go_on_pay_currency_everywhere(tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -25,7 +19,7 @@ def test_a_correct_sandbox_is_go_on_pay_currency_everywhere(tmp_path_factory: py
     assert run.code == 0, f"exit {run.code}: {run.last_stderr_line()}\n{run.stdout[-3000:]}"
     assert run.readiness["verdict"] == "GO"
     assert run.with_status("not_evaluated") == set()
-    assert {gateway: cell["status"] for gateway, cell in pay_currency(run).items()} == {
+    assert {gateway: cell["status"] for gateway, cell in run.cells("PAY-CURRENCY").items()} == {
         "gustaffo": "pass",
         "txservices": "pass",
         "paylican": "pass",
@@ -41,7 +35,7 @@ def test_jpy_scaled_turns_exactly_pay_currency_red(tmp_path_factory: pytest.Temp
     assert run.readiness["verdict"] == "NO-GO"
     assert run.with_status("fail") == {"PAY-CURRENCY"}
     assert run.with_status("not_evaluated") == set(), run.readiness["verdict_reason"]
-    cells = pay_currency(run)
+    cells = run.cells("PAY-CURRENCY")
     assert {gateway: cell["status"] for gateway, cell in cells.items()} == {
         "gustaffo": "fail",
         "txservices": "fail",

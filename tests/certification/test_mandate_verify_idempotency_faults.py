@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.certification.runs import Run, assert_no_leaks, paycert
+from tests.certification.runs import assert_no_leaks, paycert
 
 pytestmark = pytest.mark.slow
 
@@ -29,12 +29,6 @@ OFFERED = {
 }
 
 
-def cells(run: Run, criterion: str) -> dict[str, dict[str, str]]:
-    found = next(c for c in run.readiness["criteria"] if c["id"] == criterion)
-    gateways: dict[str, dict[str, str]] = found["gateways"]
-    return gateways
-
-
 def test_a_correct_sandbox_is_go_with_each_criterion_evaluated_where_offered(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
@@ -44,12 +38,12 @@ def test_a_correct_sandbox_is_go_with_each_criterion_evaluated_where_offered(
     assert run.readiness["verdict"] == "GO"
     assert run.with_status("pass") == set(CRITERIA)
     for criterion, offered in OFFERED.items():
-        statuses = {gateway: cell["status"] for gateway, cell in cells(run, criterion).items()}
+        statuses = {gateway: cell["status"] for gateway, cell in run.cells(criterion).items()}
         assert {g for g, s in statuses.items() if s == "pass"} == offered, (criterion, statuses)
         assert {g for g, s in statuses.items() if s == "not_applicable"} == set(statuses) - offered
         for gateway in set(statuses) - offered:
             # The profile's own reason (specs/<gateway>/profile.yaml `unsupported`), which names its document.
-            reason = cells(run, criterion)[gateway]["reason"]
+            reason = run.cells(criterion)[gateway]["reason"]
             assert "document (00" in reason or "guide (00" in reason, (criterion, gateway, reason)
 
 
@@ -65,7 +59,7 @@ def test_the_fault_turns_exactly_its_criterion_red(
     assert run.with_status("fail") == {criterion}
     assert run.with_status("not_evaluated") == set(), run.readiness["verdict_reason"]
     assert run.readiness["verdict"] == "NO-GO"
-    failed = {gateway: cell for gateway, cell in cells(run, criterion).items() if cell["status"] == "fail"}
+    failed = {gateway: cell for gateway, cell in run.cells(criterion).items() if cell["status"] == "fail"}
     assert set(failed) == red_on
     assert all(cell["reason"] for cell in failed.values()), f"{criterion} failed without saying why"
     assert_no_leaks(run.run_dir)

@@ -6,17 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.certification.runs import Run, assert_no_leaks, paycert
+from tests.certification.runs import assert_no_leaks, paycert
 
 pytestmark = pytest.mark.slow
 
 SELECTION = ["--suite", "lifecycle", "--criterion", "PAY-WALLET"]
-
-
-def cells(run: Run) -> dict[str, dict[str, str]]:
-    found = next(c for c in run.readiness["criteria"] if c["id"] == "PAY-WALLET")
-    gateways: dict[str, dict[str, str]] = found["gateways"]
-    return gateways
 
 
 def test_a_correct_sandbox_is_go_with_the_wallet_evaluated_where_offered(
@@ -27,7 +21,7 @@ def test_a_correct_sandbox_is_go_with_the_wallet_evaluated_where_offered(
     assert run.code == 0, f"exit {run.code}: {run.last_stderr_line()}\n{run.stdout[-3000:]}"
     assert run.readiness["verdict"] == "GO"
     assert run.with_status("not_evaluated") == set()
-    found = cells(run)
+    found = run.cells("PAY-WALLET")
     assert {gateway: cell["status"] for gateway, cell in found.items()} == {
         "gustaffo": "pass",
         "txservices": "not_applicable",
@@ -54,6 +48,6 @@ def test_the_fault_turns_exactly_pay_wallet_red(tmp_path_factory: pytest.TempPat
     assert run.with_status("fail") == {"PAY-WALLET"}
     assert run.with_status("not_evaluated") == set(), run.readiness["verdict_reason"]
     assert run.readiness["verdict"] == "NO-GO"
-    reason = cells(run)["gustaffo"]["reason"]
+    reason = run.cells("PAY-WALLET")["gustaffo"]["reason"]
     assert "status API says 'PENDING'" in reason, reason
     assert_no_leaks(run.run_dir)
