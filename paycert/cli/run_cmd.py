@@ -264,11 +264,25 @@ def run(
         # import (and pytest's assertion rewriting of them) is a fixed cost of every run, and a stray plugin
         # must not change a verdict. Hypothesis's own plugin stays: the merchant suite's properties use it.
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-        args += ["-p", "paycert.plugin.plugin", "-p", "_hypothesis_pytestplugin"]
+        # Handed over as modules, not `-p` names: pytest would compile a `-p` module again from source with
+        # its assertion rewriting on every run, bypassing the installed bytecode.
+        import _hypothesis_pytestplugin  # type: ignore[import-untyped]
+
+        from paycert.plugin import plugin as paycert_plugin
+
         # A live bar where stdout is a terminal; not beside pytest's own output (-v), which would tear it.
         progress = ProgressLines.from_stdout(width=console.width, live=False if verbose else None)
         try:
-            code = pytest.main(args, plugins=[progress, CollectorBack(), LoadedTarget(target, whole)])
+            code = pytest.main(
+                args,
+                plugins=[
+                    paycert_plugin,
+                    _hypothesis_pytestplugin,
+                    progress,
+                    CollectorBack(),
+                    LoadedTarget(target, whole),
+                ],
+            )
         finally:
             progress.close()
     finally:

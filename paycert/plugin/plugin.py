@@ -70,7 +70,7 @@ from paycert.plugin.fixtures import (
 )
 from paycert.plugin.merchant import merchant
 from paycert.plugin.options import add_options, register_markers
-from paycert.plugin.outcomes import classify
+from paycert.plugin.outcomes import as_skip, classify
 from paycert.plugin.security import pan_echo_results, security
 from paycert.plugin.session import RUN_STATE, RunState, loaded_target
 from paycert.plugin.shard import install as install_shard
@@ -272,14 +272,22 @@ def _evidenced(item: pytest.Item) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*_criteria(item), *_criteria(item, "records")]))
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # first: the test's clock starts before its fixtures
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     state = _state(item.config)
     if state is not None:
         state.recorder.begin()
         item.user_properties.append(("criteria", _criteria(item)))
         item.stash[_PHASES] = {}
         item.stash[_STARTED] = time.monotonic()
+    with as_skip():  # a fixture that finds the gateway does not offer what the test needs
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    with as_skip():
+        return (yield)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -60,3 +60,23 @@ def test_a_broken_document_raises_what_pyyaml_raises(text: str) -> None:
 
     assert type(raised.value) is type(expected.value)
     assert str(raised.value) == str(expected.value)
+
+
+def test_a_text_read_again_gives_equal_data_that_no_other_reader_shares() -> None:
+    text = (find_home() / "specs" / "gustaffo" / "openapi.yaml").read_text(encoding="utf-8")
+    first = yaml_data.safe_load(text)
+    first["paths"].clear()  # a reader that changes its copy
+
+    again = yaml_data.safe_load(text)
+
+    assert again == yaml.safe_load(text)
+    assert again["paths"]
+    assert again is not first
+
+
+def test_data_marshal_cannot_hold_is_parsed_each_time() -> None:
+    # A date (and the 2 KiB that make a text worth keeping): never served from the kept copies.
+    text = "day: 2026-12-01\n" + "".join(f"k{i}: {'x' * 40}\n" for i in range(60))
+    assert yaml_data.safe_load(text)["day"] == __import__("datetime").date(2026, 12, 1)
+    assert text not in yaml_data._kept
+    assert yaml_data.safe_load(text)["day"] == __import__("datetime").date(2026, 12, 1)
