@@ -8,13 +8,20 @@ Card numbers are found without knowing them: 13-19 digits, in groups separated b
 passing the Luhn check. A card number glued to other digits (no separator) is not recognised, because every
 long number contains Luhn-valid stretches and masking them would garble ids and timestamps; card numbers the
 run knows (test cards) can be added as secrets and are then masked wherever they appear.
+
+A report is megabytes, redacted field by field and then file by file, so each rule first looks cheaply
+whether it can match at all and what depends only on the secrets or a field name is worked out once
+(issue 15). tests/redaction holds the rules as plain scans and checks these give exactly the same text.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus
 
@@ -48,6 +55,8 @@ _PAN_NAMES = frozenset({"cardnumber", "pan", "primaryaccountnumber"})
 _HEADERS_WITH_SCHEME = frozenset({"authorization", "proxyauthorization"})
 
 
+# A report names the same few hundred fields thousands of times: each name is classified once (issue 15).
+@lru_cache(maxsize=4096)
 def _normalise(key: str) -> str:
     return re.sub(r"[_\-\s]", "", key.rsplit(".", 1)[-1].lower())
 
@@ -56,6 +65,17 @@ def is_sensitive_key(key: str) -> bool:
     """Is the value under this field/header/parameter name a credential? (`checksum`, signatures: no.)"""
     name = _normalise(key)
     return name in _SENSITIVE_NAMES or name.endswith(_SENSITIVE_SUFFIXES)
+
+
+_PLAIN, _CREDENTIAL, _CARD_NUMBER = 0, 1, 2
+
+
+@lru_cache(maxsize=4096)
+def _key_kind(key: str) -> int:
+    """What a field name in text holds: a credential, a card number, or neither (checked in that order)."""
+    if is_sensitive_key(key):
+        return _CREDENTIAL
+    return _CARD_NUMBER if _is_pan_key(key) else _PLAIN
 
 
 def _is_pan_key(key: str, parent: str | None = None) -> bool:
@@ -97,6 +117,12 @@ def mask_pan(value: str) -> str:
 _MASKED_PAN = re.compile(r"(?<![0-9])[0-9]{6}\*{6}[0-9]{4}(?![0-9])")
 _DIGIT_RUN = re.compile(r"[0-9]+(?:[ -][0-9]+)*")
 _GROUP = re.compile(r"[0-9]+")
+# Where a card number can be at all: 13 or more characters of digits, spaces and dashes, from a digit on.
+# A stretch starts at the first digit of a sequence of such characters (a shorter sequence fails from every
+# digit in it), so at the start of a run, and takes the whole sequence: each run of 13 or more digits lies
+# whole in one stretch, and _DIGIT_RUN finds in the stretch the runs it finds in the whole text. Few parts
+# of a report are stretches; scanning every run meant stopping at every digit of every id and hash.
+_STRETCH = re.compile(r"[0-9][0-9 -]{12,}")
 
 
 def _pan_regions(run: str) -> list[tuple[int, int]]:
@@ -127,16 +153,29 @@ def _pan_regions(run: str) -> list[tuple[int, int]]:
 
 def _pans_in(segment: str) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
-    for run in _DIGIT_RUN.finditer(segment):
-        found.extend((run.start() + a, run.start() + b) for a, b in _pan_regions(run.group()))
+    for stretch in _STRETCH.finditer(segment):
+        for run in _DIGIT_RUN.finditer(stretch.group()):
+            start = stretch.start() + run.start()
+            found.extend((start + a, start + b) for a, b in _pan_regions(run.group()))
     return found
+
+
+def _masked_pans(text: str) -> Iterator[re.Match[str]]:
+    """_MASKED_PAN.finditer(text), looked for only where six stars are (two masks never overlap)."""
+    at = text.find("******", 6)
+    while at >= 0:
+        # The pattern's lookbehind sees the text before the position it is matched at.
+        masked = _MASKED_PAN.match(text, at - 6)
+        if masked:
+            yield masked
+        at = text.find("******", at + 1)
 
 
 def _segments(text: str) -> list[tuple[int, int]]:
     """Spans of `text` between already-masked card numbers."""
     spans: list[tuple[int, int]] = []
     position = 0
-    for masked in _MASKED_PAN.finditer(text):
+    for masked in _masked_pans(text):
         spans.append((position, masked.start()))
         position = masked.end()
     spans.append((position, len(text)))
@@ -144,6 +183,9 @@ def _segments(text: str) -> list[tuple[int, int]]:
 
 
 def _find_pans(text: str) -> list[tuple[int, int]]:
+    # Without a stretch of 13 digits, spaces and dashes anywhere, no segment holds a card number.
+    if not _STRETCH.search(text):
+        return []
     found: list[tuple[int, int]] = []
     for start, end in _segments(text):
         found.extend((start + a, start + b) for a, b in _pans_in(text[start:end]))
@@ -151,9 +193,12 @@ def _find_pans(text: str) -> list[tuple[int, int]]:
 
 
 def _mask_pans(text: str) -> str:
+    pans = _find_pans(text)
+    if not pans:
+        return text
     pieces: list[str] = []
     position = 0
-    for start, end in _find_pans(text):
+    for start, end in pans:
         pieces += [text[position:start], mask_pan(text[start:end])]
         position = end
     pieces.append(text[position:])
@@ -163,13 +208,19 @@ def _mask_pans(text: str) -> str:
 # -- tokens and key=value credentials -------------------------------------------------------------------
 
 # The credential may end in base64 padding; `realm="x"` after the scheme is an auth parameter, not padding.
+# Case-insensitive, and `\b` before the scheme; written `[Bb](?<!\w[Bb])` so the engine skips to the b's
+# (nothing else matches b ignoring case), where `\b(Bearer|Basic)` under re.IGNORECASE tried every position.
 _AUTH_SCHEME = re.compile(
-    r"\b(Bearer|Basic)([ \t]+)([A-Za-z0-9\-._~+/]+(?:=+(?![A-Za-z0-9\"']))?)", re.IGNORECASE
+    r"([Bb](?<!\w[Bb])(?i:earer|asic))(?i:([ \t]+)([A-Za-z0-9\-._~+/]+(?:=+(?![A-Za-z0-9\"']))?))"
 )
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
+_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_KEY_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-[]"
 _KEY = r"[A-Za-z][A-Za-z0-9_.\-\[\]]*"
 # key=value in query strings, form bodies, curl lines and log text.
 _KEY_VALUE = re.compile(rf"(?<![A-Za-z0-9_.\-\[\]])({_KEY})(=)([^&#\s;,\"'<>]+)")
+# Every `=` with a value after it, found from the `=` (fast), the value captured: see _masks_a_key_value.
+_EQUALS_VALUE = re.compile(r"=(?=([^&#\s;,\"'<>]+))")
 # "key": "value" and "key": 123 in JSON text that is handled as text (raw bodies).
 _JSON_MEMBER = re.compile(rf"(\"({_KEY})\"\s*:\s*)(\"(?:[^\"\\]|\\.)*\"|-?[0-9][0-9.eE+-]*)")
 # <key>value</key> in XML bodies (txservices answers XML on request).
@@ -211,18 +262,74 @@ def _is_masked(value: str) -> bool:
 
 def _credential_value(key: str, value: str) -> str | None:
     """The replacement for `value` if `key` names a credential or a card number, else None."""
-    if _is_masked(value):
+    kind = _key_kind(key)
+    if kind == _PLAIN or _is_masked(value):
         return None
-    if is_sensitive_key(key):
-        return MASK
-    if _is_pan_key(key):
-        return mask_pan(value)
-    return None
+    return MASK if kind == _CREDENTIAL else mask_pan(value)
 
 
 def _key_value(match: re.Match[str]) -> str | None:
     replacement = _credential_value(unquote_plus(match.group(1)), unquote_plus(match.group(3)))
     return None if replacement is None else f"{match.group(1)}={replacement}"
+
+
+def _masks_a_key_value(text: str) -> bool:
+    """Would _KEY_VALUE replace anything in `text`? Decided from each `=`, without its slow scan.
+
+    A match's `=` is an `=` with a value after it; its key is the whole run of key characters before the `=`
+    (the pattern's lookbehind wants the key to start a run, and key characters cannot be skipped to reach
+    the `=`) and its value the whole run of value characters after it. So if no `=`'s key and value would
+    be replaced, no match would be, and the substitution can be skipped (issue 15).
+    """
+    for equals in _EQUALS_VALUE.finditer(text):
+        at = equals.start()
+        reach = 64
+        while True:
+            before = text[max(0, at - reach) : at]
+            key = before[len(before.rstrip(_KEY_CHARS)) :]
+            if len(key) < len(before) or reach >= at:
+                break
+            reach *= 4  # the whole window is key characters: the key may begin further back
+        # A key has no `%` or `+`, so unquote_plus leaves it as it is; the value is decoded only for a key
+        # that names a credential or a card number.
+        if (
+            key
+            and key[0] in _LETTERS
+            and _key_kind(key) != _PLAIN
+            and _credential_value(key, unquote_plus(equals.group(1))) is not None
+        ):
+            return True
+    return False
+
+
+# `"key":` and `<key>` wherever a member or an element begins: a scan for these keys misses none that the
+# member or element patterns would match (a key holds no quote, `<` or `>`, so one key's match cannot
+# swallow the start of another's).
+_JSON_KEY = re.compile(rf"\"({_KEY})\"\s*:")
+_XML_KEY = re.compile(rf"<({_KEY})>")
+
+
+def _masks_a_member(
+    text: str, keys: re.Pattern[str], opening: str, closing: str, pattern: re.Pattern[str]
+) -> bool:
+    """Would `pattern` (_JSON_MEMBER or _XML_ELEMENT) replace anything in `text`?
+
+    Only a match whose key names a credential or a card number can be replaced, and such a match starts
+    at an occurrence of its opened key, where matching the pattern gives that very match (neither pattern
+    looks behind). So those occurrences alone are tried, not every member of a megabyte report (issue 15).
+    """
+    replace = _MEMBER_REPLACEMENTS[pattern]
+    for key in set(keys.findall(text)):
+        if _key_kind(key) == _PLAIN:
+            continue
+        needle = f"{opening}{key}{closing}"
+        at = text.find(needle)
+        while at >= 0:
+            match = pattern.match(text, at)
+            if match and replace(match) is not None:
+                return True
+            at = text.find(needle, at + 1)
+    return False
 
 
 def _json_member(match: re.Match[str]) -> str | None:
@@ -244,8 +351,24 @@ _CREDENTIAL_FIELDS: tuple[tuple[re.Pattern[str], int, Callable[[re.Match[str]], 
 )
 
 
+_MEMBER_REPLACEMENTS: dict[re.Pattern[str], Callable[[re.Match[str]], str | None]] = {
+    _JSON_MEMBER: _json_member,
+    _XML_ELEMENT: _xml_element,
+}
+# Whether a pattern's substitution could change the text, looked at before running it: each answers True
+# whenever the substitution would replace something (False only when it would not), and costs a fraction
+# of it on a report of megabytes in which every field name is matched and almost none replaced (issue 15).
+_MAY_MATCH: dict[re.Pattern[str], Callable[[str], bool]] = {
+    _KEY_VALUE: _masks_a_key_value,
+    _JSON_MEMBER: lambda text: '"' in text and _masks_a_member(text, _JSON_KEY, '"', '"', _JSON_MEMBER),
+    _XML_ELEMENT: lambda text: "</" in text and _masks_a_member(text, _XML_KEY, "<", ">", _XML_ELEMENT),
+}
+
+
 def _redact_key_values(text: str) -> str:
     for pattern, _, replace in _CREDENTIAL_FIELDS:
+        if not _MAY_MATCH[pattern](text):
+            continue
 
         def substitute(match: re.Match[str], replace: Callable[[re.Match[str]], str | None] = replace) -> str:
             return replace(match) or match.group(0)
@@ -263,26 +386,43 @@ def _variants(secret: str) -> set[str]:
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 
 
-def _secret_forms(secrets: Iterable[str]) -> list[str]:
+@dataclass(frozen=True)
+class _Forms:
+    """The forms of a set of secrets, longest first, so a secret that contains another is replaced whole."""
+
+    forms: tuple[str, ...]
+    negative_lengths: tuple[int, ...]  # -len of each form: ascending, for bisect
+
+    def present_in(self, text: str) -> list[str]:
+        # A form longer than the text cannot be in it: most strings of a report are shorter than a token.
+        fitting = bisect_left(self.negative_lengths, -len(text))
+        return [form for form in self.forms[fitting:] if form in text]
+
+
+# The run's secrets are the same for every string of a report: their forms are worked out once per set, not
+# once per string (that was most of a report's redaction time, issue 15).
+@lru_cache(maxsize=32)
+def _secret_forms(secrets: tuple[str, ...]) -> _Forms:
     forms: set[str] = set()
     for secret in secrets:
         if secret and len(secret) >= MIN_SECRET_LENGTH:
             forms |= _variants(secret)
-    # Longest first, so a secret that contains another is replaced whole.
-    return sorted(forms, key=lambda form: (-len(form), form))
+    ordered = tuple(sorted(forms, key=lambda form: (-len(form), form)))
+    return _Forms(ordered, tuple(-len(form) for form in ordered))
 
 
-def _replace_secrets(text: str, forms: list[str]) -> str:
+def _replace_secrets(text: str, forms: _Forms) -> tuple[str, bool]:
+    """The text with the forms replaced, and whether it ended with none of them left in it."""
     # Every replacement shortens the text (>= 4 chars become 3), so this ends within len(text) passes; the
     # loop catches the odd case where a replacement brings two halves of another secret together.
     for _ in range(len(text) + 1):
-        present = [form for form in forms if form in text]
+        present = forms.present_in(text)
         if not present:
-            break
+            return text, True
         for form in present:
             replacement = mask_pan(form) if form.isdigit() and 13 <= len(form) <= 19 else MASK
             text = text.replace(form, replacement)
-    return text
+    return text, False
 
 
 # -- public functions -----------------------------------------------------------------------------------
@@ -290,7 +430,7 @@ def _replace_secrets(text: str, forms: list[str]) -> str:
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """Text with known secrets, card numbers, tokens, JWTs and credential parameters masked."""
-    forms = _secret_forms(secrets)
+    forms = _secret_forms(tuple(secrets))
     # A mask can put a boundary where there was none (`x=0Bearer t` -> `x="***"Bearer t`) and so expose
     # something a rule now matches; passes repeat until nothing changes, which makes redaction idempotent.
     for _ in range(_MAX_PASSES):
@@ -304,45 +444,64 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
 _MAX_PASSES = 4
 
 
-def _redact_once(text: str, forms: list[str]) -> str:
+def _redact_once(text: str, forms: _Forms) -> str:
     # Known secrets first, so no later rule can cut one in half and leave a piece of it behind.
-    text = _replace_secrets(text, forms)
-    text = _mask_pans(text)
-    text = _redact_key_values(text)
-    text = _mask_auth_credentials(text)
-    text = _JWT.sub(MASK, text)
-    return _replace_secrets(text, forms)
+    text, clean = _replace_secrets(text, forms)
+    masked = _mask_pans(text)
+    masked = _redact_key_values(masked)
+    masked = _mask_auth_credentials(masked)
+    if "eyJ" in masked:  # every JWT starts so
+        masked = _JWT.sub(MASK, masked)
+    if clean and masked == text:
+        return text  # the forms were looked for in this very text, and none is left
+    return _replace_secrets(masked, forms)[0]
 
 
 def redact_json(value: Any, secrets: Iterable[str] = ()) -> Any:
     """A copy of a decoded JSON document with credentials and card numbers masked, strings redacted."""
-    forms = tuple(secrets)
-    return _redact_value(value, forms, parent=None)
+    return _JsonRedaction(tuple(secrets)).value(value, parent=None)
 
 
-def _redact_value(value: Any, secrets: tuple[str, ...], parent: str | None) -> Any:
-    if isinstance(value, Mapping):
-        return {key: _redact_member(str(key), item, secrets, parent) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redact_value(item, secrets, parent) for item in value]
-    if isinstance(value, str):
-        return redact_text(value, secrets)
+class _JsonRedaction:
+    """One redact_json call: the same string met again (a report repeats a test's evidence under every
+    criterion it evidences, headers repeat in every exchange) is redacted once."""
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        self.secrets = secrets
+        self.texts: dict[str, str] = {}
+
+    def text(self, text: str) -> str:
+        redacted = self.texts.get(text)
+        if redacted is None:
+            redacted = self.texts[text] = redact_text(text, self.secrets)
+        return redacted
+
+    def value(self, value: Any, parent: str | None) -> Any:
+        if isinstance(value, Mapping):
+            return {key: self.member(str(key), item, parent) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.value(item, parent) for item in value]
+        if isinstance(value, str):
+            return self.text(value)
+        return _redact_scalar(value)
+
+    def member(self, key: str, value: Any, parent: str | None) -> Any:
+        # Absent values and flags say something useful ("password": null) and reveal nothing.
+        if value is None or value == "" or isinstance(value, bool):
+            return value
+        if is_sensitive_key(key) and not isinstance(value, Mapping):
+            return MASK
+        if _is_pan_key(key, parent) and isinstance(value, str | int):
+            text = str(value)
+            return text if _is_masked(text) else mask_pan(text)
+        return self.value(value, key)
+
+
+def _redact_scalar(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool) and 13 <= len(str(abs(value))) <= 19:
         # A number that looks like a card number is masked the way redact_text would mask it in the text.
         return mask_pan(str(value)) if luhn_valid(str(abs(value))) else value
     return value
-
-
-def _redact_member(key: str, value: Any, secrets: tuple[str, ...], parent: str | None) -> Any:
-    # Absent values and flags say something useful ("password": null) and reveal nothing.
-    if value is None or value == "" or isinstance(value, bool):
-        return value
-    if is_sensitive_key(key) and not isinstance(value, Mapping):
-        return MASK
-    if _is_pan_key(key, parent) and isinstance(value, str | int):
-        text = str(value)
-        return text if _is_masked(text) else mask_pan(text)
-    return _redact_value(value, secrets, key)
 
 
 def redact_headers(headers: Mapping[str, str], secrets: Iterable[str] = ()) -> dict[str, str]:
