@@ -27,7 +27,7 @@ from rich.markup import escape
 from paycert.cli.progress import summary_table
 from paycert.core.criteria import Catalogue
 from paycert.core.errors import PaycertError
-from paycert.plugin.shard import latest_whole_run
+from paycert.plugin.shard import REFERENCE, durations_for, latest_whole_run
 from paycert.report.merge import load_shard, merge_shards
 from paycert.report.writer import LATEST, load_readiness, write_report, write_results
 from paycert.targets.home import specs_dir
@@ -68,15 +68,23 @@ def run_in_parallel(
     console: Console,
 ) -> int:
     """Run N shard workers at once, merge their reports into `report_dir/run_id`; the exit code of the whole."""
-    durations = durations_from or latest_whole_run(report_dir)
-    work = Path(tempfile.mkdtemp(prefix="paycert-workers-"))
+    run = durations_from or latest_whole_run(report_dir)
     try:
-        processes = []
+        # Read here as each worker will read it: an unreadable folder stops the run before any worker starts.
+        source = durations_for(run, report_dir).source
+    except PaycertError as exc:
+        print(f"paycert: {exc}", file=sys.stderr)
+        return 2
+    console.print(f"{workers} shards, {_balanced_by(source)}", highlight=False)
+    work = Path(tempfile.mkdtemp(prefix="paycert-workers-"))
+    processes: list[subprocess.Popen[str]] = []
+    try:
         for k in range(1, workers + 1):
             args = [sys.executable, "-m", "paycert", "run", *worker_argv(argv)]
             args += ["--shard", f"{k}/{workers}", "--report-dir", str(work / f"shard-{k}")]
-            if durations is not None:
-                args += ["--durations-from", str(durations)]
+            # Without a run folder each worker, in a fresh report folder of its own, takes paycert's reference.
+            if run is not None:
+                args += ["--durations-from", str(run)]
             process = subprocess.Popen(
                 args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
             )
@@ -100,6 +108,14 @@ def run_in_parallel(
             if process.poll() is None:
                 process.kill()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _balanced_by(source: str) -> str:
+    if source == REFERENCE:
+        return "balanced by paycert's reference durations (no earlier whole run in the report folder)"
+    if source:
+        return f"balanced by the durations of run {source}"
+    return "no durations to balance them: round-robin"
 
 
 def _relay(stream: IO[str] | None, prefix: str, console: Console) -> None:

@@ -136,7 +136,7 @@ def run(
         typer.Option(
             "--durations-from",
             help="Run folder whose per-test durations balance --shard (default: the newest unsharded run "
-            "in --report-dir; none: round-robin). Give every shard the same one.",
+            "in --report-dir, else paycert's reference durations of the default run). Give every shard the same one.",
         ),
     ] = None,
     workers: Annotated[

@@ -95,7 +95,7 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption(
         "--paycert-durations-from",
         default="",
-        help="run folder whose results.json durations balance --paycert-shard (default: the newest whole run)",
+        help="run folder whose results.json durations balance --paycert-shard (default: the newest whole run, else paycert's reference durations)",
     )
     group.addoption(
         "--paycert-attestations",

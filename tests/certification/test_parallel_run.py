@@ -32,6 +32,8 @@ def test_two_workers_give_the_verdict_and_criteria_of_the_serial_run(tmp_path: P
     assert len(parallel.readiness["run"]["merged_from"]) == 2
     assert "[1/2]" in parallel.stdout
     assert "[2/2]" in parallel.stdout
+    # A fresh report folder has no earlier whole run: the split is balanced by paycert's reference durations.
+    assert "balanced by paycert's reference durations" in parallel.stdout
 
 
 @pytest.mark.slow
@@ -63,3 +65,11 @@ def test_workers_cannot_be_combined_with_a_shard(tmp_path: Path) -> None:
 
     assert run.code == 2
     assert "cannot be combined with --shard" in run.last_stderr_line()
+
+
+def test_durations_that_cannot_be_read_stop_the_run_before_any_worker_starts(tmp_path: Path) -> None:
+    run = paycert("run", "-n", "2", "--durations-from", str(tmp_path / "nothing"), report_dir=tmp_path / "r")
+
+    assert run.code == 2
+    assert "no readable results.json" in run.last_stderr_line()
+    assert "[1/2]" not in run.stdout

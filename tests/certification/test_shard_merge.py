@@ -36,6 +36,12 @@ def run_ids(run_dir: Path) -> list[str]:
     return [r["nodeid"] for r in json.loads((run_dir / "results.json").read_text())]
 
 
+def unit(nodeid: str) -> tuple[str, str]:
+    """A test's module and gateway (the first word of its parameters, in these suites)."""
+    gateway = re.search(r"\[([a-z]+)", nodeid)
+    return nodeid.split("::", 1)[0], gateway.group(1) if gateway else ""
+
+
 def test_two_shards_merged_judge_every_criterion_as_the_whole_run(whole: Run, tmp_path: Path) -> None:
     assert whole.code in (0, 1, 2), whole.stderr
     assert whole.readiness["criteria"], whole.stderr
@@ -57,6 +63,12 @@ def test_two_shards_merged_judge_every_criterion_as_the_whole_run(whole: Run, tm
     assert one
     assert two
     assert one | two == set(run_ids(whole.run_dir))
+    # A module's tests against one gateway ran on one shard (the state they share was built once), and
+    # with no earlier whole run in the folder the split was balanced by paycert's reference durations.
+    assert not {unit(n) for n in one} & {unit(n) for n in two}
+    assert {
+        json.loads((s / "readiness.json").read_text())["run"]["shard"]["durations_from"] for s in shards
+    } == {"reference"}
 
     merged_dir = tmp_path / "merged"
     merged = subprocess.run(
