@@ -193,7 +193,12 @@ def latest_whole_run(reports_root: Path) -> Path | None:
             document = json.loads((run / "readiness.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if (run / RESULTS_NAME).is_file() and not (document.get("run") or {}).get("shard"):
+        info = document.get("run") or {}
+        # A part of the suites (-s, -c, -k) knows a few tests: every other would count as their average,
+        # a worse guess than the reference durations. A run of some gateways (-g) is whole for them.
+        chosen = info.get("selection") or {}
+        partial = any(chosen.get(name) for name in ("suites", "criteria", "keyword"))
+        if (run / RESULTS_NAME).is_file() and not info.get("shard") and not partial:
             return run
     return None
 

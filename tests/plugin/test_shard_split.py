@@ -109,6 +109,15 @@ def test_durations_come_from_results_json_and_a_shard_is_never_the_default_sourc
     whole = run("20261201T000000Z-aaaa", None)
     run("20261202T000000Z-bbbb", {"index": 1, "total": 2})
     assert latest_whole_run(tmp_path) == whole
+    # A later run of one suite knows too few tests to balance a whole split; one of some gateways does.
+    partial = run("20261203T000000Z-cccc", None)
+    document = {"run": {"run_id": partial.name, "selection": {"suites": ["webhooks"], "gateways": []}}}
+    (partial / "readiness.json").write_text(json.dumps(document))
+    assert latest_whole_run(tmp_path) == whole
+    some_gateways = run("20261204T000000Z-dddd", None)
+    document = {"run": {"run_id": some_gateways.name, "selection": {"suites": [], "gateways": ["gustaffo"]}}}
+    (some_gateways / "readiness.json").write_text(json.dumps(document))
+    assert latest_whole_run(tmp_path) == some_gateways
     assert load_durations(whole) == {"t::a": 2.0}
     with pytest.raises(PaycertError, match=r"no readable results\.json"):
         load_durations(tmp_path / "nothing")
@@ -116,7 +125,7 @@ def test_durations_come_from_results_json_and_a_shard_is_never_the_default_sourc
     # The source of the durations, in order: the folder given, the newest whole run, paycert's reference.
     given = run("20261130T000000Z-cccc", None)
     assert durations_for(given, tmp_path).source == "20261130T000000Z-cccc"
-    assert durations_for(None, tmp_path).source == "20261201T000000Z-aaaa"
+    assert durations_for(None, tmp_path).source == "20261204T000000Z-dddd"
     fresh = durations_for(None, tmp_path / "no-reports-yet")
     assert fresh.source == REFERENCE
     assert fresh.seconds == load_reference()
