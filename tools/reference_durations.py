@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from paycert.core.errors import PaycertError
-from paycert.plugin.shard import REFERENCE_FILE, reference_durations
+from paycert.plugin.durations import REFERENCE_FILE, reference_durations
 from paycert.report.writer import load_run
 
 EMBEDDED = "embedded reference sandbox"

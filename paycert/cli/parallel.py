@@ -24,13 +24,8 @@ from typing import IO
 from rich.console import Console
 from rich.markup import escape
 
-from paycert.cli.progress import summary_table
-from paycert.core.criteria import Catalogue
 from paycert.core.errors import PaycertError
-from paycert.plugin.shard import REFERENCE, durations_for, latest_whole_run
-from paycert.report.merge import load_shard, merge_shards
-from paycert.report.writer import LATEST, load_readiness, write_report, write_results
-from paycert.targets.home import specs_dir
+from paycert.plugin.durations import REFERENCE, durations_for, latest_whole_run
 
 # What each worker must not be told again: the parent decides the report folder, the split and its durations.
 _OWN_OPTIONS = {"-n", "--workers", "--report-dir", "--shard", "--durations-from"}
@@ -82,6 +77,7 @@ def run_in_parallel(
         for k in range(1, workers + 1):
             args = [sys.executable, "-m", "paycert", "run", *worker_argv(argv)]
             args += ["--shard", f"{k}/{workers}", "--report-dir", str(work / f"shard-{k}")]
+            args.append("--data-only")  # the merge renders the pages for people, once
             # Without a run folder each worker, in a fresh report folder of its own, takes paycert's reference.
             if run is not None:
                 args += ["--durations-from", str(run)]
@@ -129,6 +125,13 @@ def _relay(stream: IO[str] | None, prefix: str, console: Console) -> None:
 def _merge(
     work: Path, workers: int, report_dir: Path, run_id: str, conditional_ok: bool, console: Console
 ) -> int:
+    # Imported once the workers run: the parent starts them first (see paycert/cli/run_cmd.py).
+    from paycert.cli.progress import summary_table
+    from paycert.core.criteria import Catalogue
+    from paycert.report.merge import load_shard, merge_shards
+    from paycert.report.writer import LATEST, load_readiness, write_report, write_results
+    from paycert.targets.home import specs_dir
+
     folders = [
         run
         for k in range(1, workers + 1)

@@ -8,35 +8,20 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pytest
 import typer
 from rich.console import Console
 
-from paycert.cli.embedded import start_embedded, stop_all_embedded, stop_embedded
-from paycert.cli.heap import CollectorBack, pause_collector, restores_collector
-from paycert.cli.parallel import run_in_parallel
-from paycert.cli.progress import ProgressLines, summary_table, verdict_line
+from paycert.cli.embedded import stop_all_embedded
+from paycert.cli.heap import restores_collector
 from paycert.cli.signals import exits_on_signals
-from paycert.core.criteria import Catalogue
-from paycert.core.errors import PaycertError
-from paycert.gateways.write_plan import plan_writes, render
-from paycert.plugin.session import LoadedTarget
-from paycert.plugin.shard import load_durations, parse_shard
-from paycert.report import (
-    RunInfo,
-    Selection,
-    build_readiness,
-    load_readiness,
-    new_run_id,
-    utc_now_iso,
-    write_report,
-)
-from paycert.sandbox.faults import UnknownFaultError
-from paycert.targets.attestations import load_attestations
-from paycert.targets.home import find_home
-from paycert.targets.target import load_target
+from paycert.core.run_ids import new_run_id
+
+# What a run needs beyond its options is imported when it runs (`certify`, or `run_in_parallel` for -n): the
+# parent of `-n` workers then starts them at once, not after ~0.3 s of imports it has no use for (issue 15).
+if TYPE_CHECKING:
+    from paycert.report import Selection
 
 EXIT_GO = 0
 EXIT_NOT_GO = 1
@@ -139,6 +124,14 @@ def run(
             "in --report-dir, else paycert's reference durations of the default run). Give every shard the same one.",
         ),
     ] = None,
+    data_only: Annotated[
+        bool,
+        typer.Option(
+            "--data-only",
+            hidden=True,
+            help="Write readiness.json and results.json only (what `-n` asks of its workers).",
+        ),
+    ] = False,
     workers: Annotated[
         int,
         typer.Option(
@@ -154,6 +147,8 @@ def run(
     """Certify a payment integration: run the suites, write reports/<run>/readiness.{html,json}, exit 0 on GO."""
     run_id = new_run_id()
     if workers > 1:
+        from paycert.cli.parallel import run_in_parallel
+
         if shard is not None or plan:
             typer.echo(
                 "paycert: -n runs shards itself; it cannot be combined with --shard or --plan", err=True
@@ -172,6 +167,24 @@ def run(
             )
         )
     clock_started = time.monotonic()
+    import pytest
+
+    from paycert.cli.embedded import start_embedded, stop_embedded
+    from paycert.cli.heap import CollectorBack, pause_collector
+    from paycert.cli.progress import ProgressLines, summary_table, verdict_line
+    from paycert.core.criteria import Catalogue
+    from paycert.core.errors import PaycertError
+    from paycert.core.run_ids import utc_now_iso
+    from paycert.gateways.write_plan import plan_writes, render
+    from paycert.plugin.durations import load_durations
+    from paycert.plugin.session import LoadedTarget
+    from paycert.plugin.shard import parse_shard
+    from paycert.report import Selection, load_readiness
+    from paycert.sandbox.faults import UnknownFaultError
+    from paycert.targets.attestations import load_attestations
+    from paycert.targets.home import find_home
+    from paycert.targets.target import load_target
+
     started = utc_now_iso()
     pause_collector()  # until the tests are collected: see paycert/cli/heap.py
     selection = Selection(
@@ -254,6 +267,8 @@ def run(
             args += ["--paycert-attestations", str(attestations)]
         if shard is not None:
             args += ["--paycert-shard", shard]
+        if data_only:
+            args.append("--paycert-data-only")
         if durations_from is not None:
             args += ["--paycert-durations-from", str(durations_from)]
         args += ["-q", "--no-header", "-rN"] if verbose else ["-p", "no:terminal"]
@@ -300,7 +315,8 @@ def run(
     document = load_readiness(readiness_file)
     console.print(summary_table(document))
     console.print(verdict_line(document), highlight=False)
-    console.print(f"report: {report_dir / run_id / 'readiness.html'}", highlight=False)
+    shown = readiness_file if data_only else report_dir / run_id / "readiness.html"
+    console.print(f"report: {shown}", highlight=False)
     if code == pytest.ExitCode.INTERNAL_ERROR:
         # The plugin said why in one line; what was measured stays in readiness.json, but not all was written.
         typer.echo("paycert: the report is incomplete (see the line above): not certifying", err=True)
@@ -322,6 +338,12 @@ def _cannot_run(
     reason: str, run_id: str, started: str, report_dir: Path, selection: Selection, target: Path | None
 ) -> None:
     """Exit 2 with a one-line reason, after writing a report that says nothing was evaluated."""
+    from paycert.core.criteria import Catalogue
+    from paycert.core.errors import PaycertError
+    from paycert.core.run_ids import utc_now_iso
+    from paycert.report import RunInfo, build_readiness, write_report
+    from paycert.targets.home import find_home
+
     line = reason.splitlines()[0] if reason else "paycert could not run"
     try:
         catalogue = Catalogue.from_path(find_home() / "specs" / "readiness.yaml")

@@ -95,7 +95,14 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption(
         "--paycert-durations-from",
         default="",
-        help="run folder whose results.json durations balance --paycert-shard (default: the newest whole run, else paycert's reference durations)",
+        help="run folder whose results.json durations balance --paycert-shard "
+        "(default: the newest whole run, else paycert's reference durations)",
+    )
+    group.addoption(
+        "--paycert-data-only",
+        action="store_true",
+        default=False,
+        help="(set by `paycert run -n`) write readiness.json and results.json only: the merge renders the rest",
     )
     group.addoption(
         "--paycert-attestations",

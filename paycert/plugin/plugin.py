@@ -480,4 +480,10 @@ def _write(session: pytest.Session, state: RunState) -> None:
         state.redactor.text(json.dumps([r.to_dict() for r in state.results], indent=1, sort_keys=True)),
         encoding="utf-8",
     )
-    write_report(readiness, state.reports_root, state.run_id, secrets=secrets)
+    write_report(
+        readiness,
+        state.reports_root,
+        state.run_id,
+        secrets=secrets,
+        data_only=bool(session.config.getoption("--paycert-data-only")),
+    )

@@ -6,6 +6,7 @@ run_id, secrets=...)` writes `readiness.json`, `readiness.html` and `junit.xml` 
 
 from __future__ import annotations
 
+from paycert.core.run_ids import new_run_id, utc_now_iso
 from paycert.report.html_report import render_html
 from paycert.report.json_report import SCHEMA_VERSION, load_schema, readiness_to_dict
 from paycert.report.junit import render_junit
@@ -17,7 +18,7 @@ from paycert.report.readiness import (
     Readiness,
     build_readiness,
 )
-from paycert.report.run import GatewayInfo, RunInfo, Selection, ShardInfo, new_run_id, utc_now_iso
+from paycert.report.run import GatewayInfo, RunInfo, Selection, ShardInfo
 from paycert.report.trend import StatusChange, Trend, compare
 from paycert.report.writer import ReportPaths, load_readiness, point_latest, previous_readiness, write_report
 

@@ -48,9 +48,14 @@ def write_report(
     *,
     secrets: Iterable[str] = (),
     latest: bool = True,
+    data_only: bool = False,
 ) -> ReportPaths:
     """Write readiness.json, readiness.html, junit.xml and allure-results/ for the run, redacted, and move
-    `latest` to it (not with `latest=False`: re-rendering an old run must not make it the latest)."""
+    `latest` to it (not with `latest=False`: re-rendering an old run must not make it the latest).
+
+    `data_only`: readiness.json alone, for a worker of `paycert run -n` whose report only its merge reads (the
+    pages for people are rendered once, from the merged run).
+    """
     if not run_id or run_id in {LATEST, ".", ".."} or "/" in run_id or os.sep in run_id:
         raise ValueError(f"not a usable run id for a folder name: {run_id!r}")
     run_dir = reports_root / run_id
@@ -60,6 +65,8 @@ def write_report(
 
     paths = ReportPaths(run_dir, run_dir / JSON_NAME, run_dir / HTML_NAME, run_dir / JUNIT_NAME)
     _write(paths.json, scrub.serialized(dumps(document), _is_json))
+    if data_only:
+        return paths
     html = render_html(
         document,
         previous=previous_readiness(reports_root, run_id, like=document),

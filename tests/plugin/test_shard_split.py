@@ -14,18 +14,20 @@ import pytest
 
 import paycert.plugin
 from paycert.core.errors import PaycertError
-from paycert.plugin.shard import (
+from paycert.plugin.durations import (
     REFERENCE,
-    SESSION_CHROMIUM_FIXTURES,
-    SESSION_CHROMIUM_UNIT,
     TEST_ID,
     durations_for,
     latest_whole_run,
     load_durations,
     load_reference,
+    reference_durations,
+)
+from paycert.plugin.shard import (
+    SESSION_CHROMIUM_FIXTURES,
+    SESSION_CHROMIUM_UNIT,
     parse_shard,
     per_test,
-    reference_durations,
     split,
     unit_of,
 )

@@ -10,8 +10,8 @@ import pytest
 from markupsafe import escape
 
 from paycert.core.results import Outcome, TestResult
+from paycert.core.run_ids import new_run_id
 from paycert.report.readiness import build_readiness
-from paycert.report.run import new_run_id
 from paycert.report.writer import LATEST, ReportPaths, load_readiness, previous_readiness, write_report
 from tests.report.factory import CATALOGUE, all_passing, replace, result, run_info
 
