@@ -39,6 +39,16 @@ def test_the_run_folder_holds_the_three_reports_and_allure_results(tmp_path: Pat
     assert load_readiness(paths.json)["run"]["run_id"] == FIRST
 
 
+def test_a_worker_of_a_parallel_run_writes_the_data_alone_and_the_same_data(tmp_path: Path) -> None:
+    # `paycert run -n` workers: only what the merge reads; the pages are rendered once, from the merged run.
+    readiness = build_readiness(CATALOGUE, all_passing(), run_info(FIRST))
+    paths = write_report(readiness, tmp_path / "worker", FIRST, data_only=True)
+    whole = write_report(readiness, tmp_path / "serial", FIRST)
+
+    assert {p.name for p in paths.run_dir.iterdir()} == {"readiness.json"}
+    assert paths.json.read_bytes() == whole.json.read_bytes()
+
+
 def test_latest_points_at_the_newest_run_by_a_relative_link(tmp_path: Path) -> None:
     _write(tmp_path, FIRST)
     _write(tmp_path, SECOND)
