@@ -1,11 +1,14 @@
 """`paycert run --shard K/N`: run only the K-th of N deterministic slices of the collected tests.
 
-What is split are units, not single tests (`unit_of`): the tests of one suite module against one gateway,
-because they share state that each process builds once and each shard that runs part of them builds again
-(the kpi suite's load phase, once per module and gateway; the gateway's webhook registration). The tests that
-open the session's one phone Chromium (the experience suite) are a single unit, whatever their module or
-gateway. A unit heavier than a shard's fair share would make its shard the slowest whatever went elsewhere, so
-it is cut into consecutive pieces of about that share: paying its set-up twice is then the lesser cost.
+What is split are units, not single tests (`unit_of`): the tests of one suite module, because they share
+what each process builds once and each shard that runs part of them builds again: the engine and the
+libraries the module's tests drive (schemathesis for the contract suite, Locust for kpi, the pact FFI, a
+merchant under test, Chromium for the hosted pages) and per-gateway state (the kpi suite's load phase, the
+gateway's webhook registration). Split per module and gateway, a default run paid ~4 s of CPU more than
+serially for these (issue 15). The tests that open the session's one phone Chromium (the experience suite)
+are a single unit, whatever their module. A unit heavier than a shard's fair share would make its shard the
+slowest whatever went elsewhere, so it is cut into consecutive pieces of about that share (ids sort by
+module, test, then gateway): paying its set-up twice is then the lesser cost.
 
 Units go longest first, each to the shard with the least time so far (pytest-split's least-duration split,
 over units). A unit's time is the sum of its tests' durations, taken from the first of: `--durations-from` a
@@ -135,12 +138,10 @@ def _cut(tests: list[str], weight: Mapping[str, float], fair: float) -> list[lis
 
 
 def unit_of(item: pytest.Item) -> str:
-    """The unit of the split that `item` belongs to: the session's phone Chromium, else its module and gateway."""
+    """The unit of the split that `item` belongs to: the session's phone Chromium, else its module."""
     if SESSION_CHROMIUM_FIXTURES.intersection(getattr(item, "fixturenames", ())):
         return SESSION_CHROMIUM_UNIT
-    callspec = getattr(item, "callspec", None)
-    gateway = str(callspec.params.get("gateway_id", "")) if callspec is not None else ""
-    return f"{item.nodeid.split('::', 1)[0]}[{gateway}]"
+    return item.nodeid.split("::", 1)[0]
 
 
 def collection_digest(nodeids: Sequence[str]) -> str:

@@ -210,7 +210,7 @@ def test_without_durations_units_are_balanced_by_their_number_of_tests() -> None
     assert split(list(units), 2, {}, units) == [["a1", "a2", "a3"], ["b1", "b2", "c1"]]
 
 
-def test_a_unit_is_a_module_and_gateway_or_the_session_s_phone_chromium(pytester: pytest.Pytester) -> None:
+def test_a_unit_is_a_module_or_the_session_s_phone_chromium(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         "import pytest\n"
         + "".join(f"@pytest.fixture\ndef {name}():\n    return None\n" for name in SESSION_CHROMIUM_FIXTURES)
@@ -235,11 +235,11 @@ def test_a_unit_is_a_module_and_gateway_or_the_session_s_phone_chromium(pytester
     )
     items, _ = pytester.inline_genitems("-p", "no:paycert")  # the plugin would parametrize gateway_id itself
     assert {item.nodeid: unit_of(item) for item in items} == {
-        "test_one.py::test_x[a]": "test_one.py[a]",
-        "test_one.py::test_x[b]": "test_one.py[b]",
-        "test_one.py::test_y[a-1]": "test_one.py[a]",
-        "test_one.py::test_y[a-2]": "test_one.py[a]",
-        "test_one.py::test_z": "test_one.py[]",
+        "test_one.py::test_x[a]": "test_one.py",
+        "test_one.py::test_x[b]": "test_one.py",
+        "test_one.py::test_y[a-1]": "test_one.py",
+        "test_one.py::test_y[a-2]": "test_one.py",
+        "test_one.py::test_z": "test_one.py",
         "test_one.py::test_on_a_phone[b]": SESSION_CHROMIUM_UNIT,
         "test_two.py::test_the_merchants_pages": SESSION_CHROMIUM_UNIT,
     }
