@@ -178,19 +178,6 @@ def fresh(start_sandbox: StartSandbox) -> Iterator[Gustaffo]:
     client.http.close()
 
 
-@pytest.fixture
-def faulty(start_sandbox: StartSandbox) -> Iterator[Callable[..., Gustaffo]]:
-    clients: list[Gustaffo] = []
-
-    def start(*faults: str) -> Gustaffo:
-        clients.append(Gustaffo(start_sandbox(*faults).base_url))
-        return clients[-1]
-
-    yield start
-    for client in clients:
-        client.http.close()
-
-
 # ------------------------------------------------------------------------------------------ auth
 
 
@@ -226,8 +213,8 @@ def test_api_calls_need_a_valid_unexpired_token(fresh: Gustaffo) -> None:
     assert expired.json()["error"] == "invalid_token"
 
 
-def test_no_auth_fault_serves_the_api_without_a_token(faulty: Callable[..., Gustaffo]) -> None:
-    gustaffo: Gustaffo = faulty("no-auth")
+def test_no_auth_fault_serves_the_api_without_a_token(faulty_gustaffo: Callable[..., Gustaffo]) -> None:
+    gustaffo: Gustaffo = faulty_gustaffo("no-auth")
     answer = gustaffo.http.get("/api/v1/payments/pay_unknown")
     assert answer.status_code == 404  # reached the handler: no 401
     # The token endpoint still checks credentials.
@@ -259,8 +246,10 @@ def test_amounts_are_rounded_half_up_to_the_cent(gustaffo: Gustaffo) -> None:
     assert gustaffo.created(19.990000000000002)["amount"] == 19.99
 
 
-def test_accept_bad_amount_fault_creates_zero_and_negative_payments(faulty: Callable[..., Gustaffo]) -> None:
-    gustaffo: Gustaffo = faulty("accept-bad-amount")
+def test_accept_bad_amount_fault_creates_zero_and_negative_payments(
+    faulty_gustaffo: Callable[..., Gustaffo],
+) -> None:
+    gustaffo: Gustaffo = faulty_gustaffo("accept-bad-amount")
     assert gustaffo.create(0).status_code == 201
     assert gustaffo.create(-1).status_code == 201
 
@@ -294,8 +283,8 @@ def test_same_idempotency_key_gives_the_same_payment_and_another_body_is_refused
     assert gustaffo.create(12, key="order-1001-attempt-2").json()["paymentId"] != first.json()["paymentId"]
 
 
-def test_schema_drift_fault_renames_the_payment_id(faulty: Callable[..., Gustaffo]) -> None:
-    gustaffo: Gustaffo = faulty("schema-drift")
+def test_schema_drift_fault_renames_the_payment_id(faulty_gustaffo: Callable[..., Gustaffo]) -> None:
+    gustaffo: Gustaffo = faulty_gustaffo("schema-drift")
     created = gustaffo.created()
     assert "paymentId" not in created
     status = gustaffo.status(created["payment_id"]).json()
@@ -384,9 +373,9 @@ def test_3ds_challenge_can_be_cancelled(gustaffo: Gustaffo) -> None:
 
 
 def test_skip_3ds_fault_completes_the_challenge_card_without_a_challenge(
-    faulty: Callable[..., Gustaffo],
+    faulty_gustaffo: Callable[..., Gustaffo],
 ) -> None:
-    gustaffo: Gustaffo = faulty("skip-3ds")
+    gustaffo: Gustaffo = faulty_gustaffo("skip-3ds")
     payment = gustaffo.created()
     assert returned(gustaffo.pay(payment, MASTERCARD))["status"] == "COMPLETED"
 
@@ -401,8 +390,10 @@ def test_failed_payments_say_why(gustaffo: Gustaffo) -> None:
     assert "failureReason" not in gustaffo.status(gustaffo.created()["paymentId"]).json()
 
 
-def test_wrong_status_fault_reports_a_declined_card_as_completed(faulty: Callable[..., Gustaffo]) -> None:
-    gustaffo: Gustaffo = faulty("wrong-status")
+def test_wrong_status_fault_reports_a_declined_card_as_completed(
+    faulty_gustaffo: Callable[..., Gustaffo],
+) -> None:
+    gustaffo: Gustaffo = faulty_gustaffo("wrong-status")
     payment = gustaffo.created()
     assert returned(gustaffo.pay(payment, VISA, expiry="01/23"))["status"] == "FAILED"
     assert gustaffo.status(payment["paymentId"]).json()["status"] == "COMPLETED"
@@ -412,17 +403,17 @@ def test_wrong_status_fault_reports_a_declined_card_as_completed(faulty: Callabl
     assert gustaffo.status(challenged["paymentId"]).json()["status"] == "FAILED"
 
 
-def test_any_3ds_password_fault_lets_a_wrong_password_pass(faulty: Callable[..., Gustaffo]) -> None:
-    gustaffo: Gustaffo = faulty("any-3ds-password")
+def test_any_3ds_password_fault_lets_a_wrong_password_pass(faulty_gustaffo: Callable[..., Gustaffo]) -> None:
+    gustaffo: Gustaffo = faulty_gustaffo("any-3ds-password")
     payment = gustaffo.created()
     assert returned(gustaffo.authenticate(_challenge(gustaffo, payment), "wrong"))["status"] == "COMPLETED"
     assert gustaffo.status(payment["paymentId"]).json()["status"] == "COMPLETED"
 
 
 def test_wrong_return_status_fault_sends_a_paid_shopper_back_as_failed(
-    faulty: Callable[..., Gustaffo],
+    faulty_gustaffo: Callable[..., Gustaffo],
 ) -> None:
-    gustaffo: Gustaffo = faulty("wrong-return-status")
+    gustaffo: Gustaffo = faulty_gustaffo("wrong-return-status")
     payment = gustaffo.created()
     assert returned(gustaffo.pay(payment, VISA))["status"] == "FAILED"
     assert gustaffo.status(payment["paymentId"]).json()["status"] == "COMPLETED"
@@ -430,9 +421,9 @@ def test_wrong_return_status_fault_sends_a_paid_shopper_back_as_failed(
 
 @pytest.mark.parametrize("challenged", [False, True])
 def test_cancel_ignored_fault_leaves_the_payment_open(
-    faulty: Callable[..., Gustaffo], challenged: bool
+    faulty_gustaffo: Callable[..., Gustaffo], challenged: bool
 ) -> None:
-    gustaffo: Gustaffo = faulty("cancel-ignored")
+    gustaffo: Gustaffo = faulty_gustaffo("cancel-ignored")
     payment = gustaffo.created()
     if challenged:
         answer = gustaffo.authenticate(_challenge(gustaffo, payment), "", action="cancel")
@@ -507,8 +498,10 @@ def test_an_unpaid_payment_cannot_be_refunded(gustaffo: Gustaffo) -> None:
     assert gustaffo.refund(payment["paymentId"]).status_code == 409
 
 
-def test_double_refund_fault_accepts_over_refunds_and_second_refunds(faulty: Callable[..., Gustaffo]) -> None:
-    gustaffo: Gustaffo = faulty("double-refund")
+def test_double_refund_fault_accepts_over_refunds_and_second_refunds(
+    faulty_gustaffo: Callable[..., Gustaffo],
+) -> None:
+    gustaffo: Gustaffo = faulty_gustaffo("double-refund")
     payment_id = paid_payment(gustaffo, 100)
     assert gustaffo.refund(payment_id, 150).status_code == 201
     assert gustaffo.refund(payment_id).status_code == 201
@@ -525,9 +518,9 @@ def conforms(body: Any, schema_name: str) -> None:
     jsonschema.Draft202012Validator(schema).validate(body)
 
 
-def test_the_spec_rejects_a_drifted_answer(faulty: Callable[..., Gustaffo]) -> None:
+def test_the_spec_rejects_a_drifted_answer(faulty_gustaffo: Callable[..., Gustaffo]) -> None:
     # The conformance check above must be able to fail: schema-drift's answer does not match the spec.
-    gustaffo: Gustaffo = faulty("schema-drift")
+    gustaffo: Gustaffo = faulty_gustaffo("schema-drift")
     with pytest.raises(jsonschema.ValidationError):
         conforms(gustaffo.created(), "CreatePaymentResponse")
 

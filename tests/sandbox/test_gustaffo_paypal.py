@@ -14,7 +14,6 @@ import jsonschema
 import pytest
 
 from paycert.webhooks.sink import WebhookSink
-from tests.conftest import StartSandbox
 from tests.sandbox.test_gustaffo import SPEC_DIR, VISA, Gustaffo, conforms, only_form, returned
 
 
@@ -22,20 +21,6 @@ from tests.sandbox.test_gustaffo import SPEC_DIR, VISA, Gustaffo, conforms, only
 def sink() -> Iterator[WebhookSink]:
     with WebhookSink() as receiver:
         yield receiver
-
-
-@pytest.fixture
-def start(start_sandbox: StartSandbox) -> Iterator[Callable[..., Gustaffo]]:
-    """A sandbox of the test's own (with the faults given): its webhooks reach only this test's sink."""
-    clients: list[Gustaffo] = []
-
-    def started(*faults: str) -> Gustaffo:
-        clients.append(Gustaffo(start_sandbox(*faults).base_url))
-        return clients[-1]
-
-    yield started
-    for client in clients:
-        client.http.close()
 
 
 def to_paypal(gustaffo: Gustaffo, payment: dict[str, Any]) -> str:
@@ -61,9 +46,9 @@ def webhook_schema() -> dict[str, Any]:
 
 
 def test_the_hosted_page_offers_paypal_beside_the_card_in_its_one_form(
-    start: Callable[..., Gustaffo],
+    faulty_gustaffo: Callable[..., Gustaffo],
 ) -> None:
-    gustaffo = start()
+    gustaffo = faulty_gustaffo()
     page = httpx.get(gustaffo.created()["redirectUrl"], timeout=10)
 
     form = only_form(page)
@@ -75,9 +60,9 @@ def test_the_hosted_page_offers_paypal_beside_the_card_in_its_one_form(
 
 
 def test_approving_at_paypal_completes_the_payment_with_method_paypal(
-    start: Callable[..., Gustaffo], sink: WebhookSink
+    faulty_gustaffo: Callable[..., Gustaffo], sink: WebhookSink
 ) -> None:
-    gustaffo = start()
+    gustaffo = faulty_gustaffo()
     gustaffo.register(f"{sink.url}/hooks")
     payment = gustaffo.created(30)
     approval = to_paypal(gustaffo, payment)
@@ -104,8 +89,10 @@ def test_approving_at_paypal_completes_the_payment_with_method_paypal(
     assert httpx.get(payment["redirectUrl"], timeout=10).status_code == 409
 
 
-def test_cancelling_at_paypal_cancels_the_payment(start: Callable[..., Gustaffo], sink: WebhookSink) -> None:
-    gustaffo = start()
+def test_cancelling_at_paypal_cancels_the_payment(
+    faulty_gustaffo: Callable[..., Gustaffo], sink: WebhookSink
+) -> None:
+    gustaffo = faulty_gustaffo()
     gustaffo.register(f"{sink.url}/hooks")
     payment = gustaffo.created()
 
@@ -118,8 +105,10 @@ def test_cancelling_at_paypal_cancels_the_payment(start: Callable[..., Gustaffo]
     assert (hook.json()["event"], hook.json()["data"]["method"]) == ("payment.cancelled", "PAYPAL")
 
 
-def test_a_card_payment_says_card_and_an_unpaid_one_says_no_method(start: Callable[..., Gustaffo]) -> None:
-    gustaffo = start()
+def test_a_card_payment_says_card_and_an_unpaid_one_says_no_method(
+    faulty_gustaffo: Callable[..., Gustaffo],
+) -> None:
+    gustaffo = faulty_gustaffo()
     paid, unpaid = gustaffo.created(), gustaffo.created()
     returned(gustaffo.pay(paid, VISA))
 
@@ -127,8 +116,10 @@ def test_a_card_payment_says_card_and_an_unpaid_one_says_no_method(start: Callab
     assert "method" not in gustaffo.status(unpaid["paymentId"]).json()
 
 
-def test_the_approval_page_needs_a_button_and_an_open_payment(start: Callable[..., Gustaffo]) -> None:
-    gustaffo = start()
+def test_the_approval_page_needs_a_button_and_an_open_payment(
+    faulty_gustaffo: Callable[..., Gustaffo],
+) -> None:
+    gustaffo = faulty_gustaffo()
     payment = gustaffo.created()
     approval = to_paypal(gustaffo, payment)
 
@@ -146,9 +137,9 @@ def test_the_approval_page_needs_a_button_and_an_open_payment(start: Callable[..
 
 
 def test_the_fault_wallet_approve_ignored_sends_the_shopper_back_paid_but_leaves_the_payment_pending(
-    start: Callable[..., Gustaffo],
+    faulty_gustaffo: Callable[..., Gustaffo],
 ) -> None:
-    gustaffo = start("wallet-approve-ignored")
+    gustaffo = faulty_gustaffo("wallet-approve-ignored")
     payment = gustaffo.created()
 
     result = returned(at_paypal(to_paypal(gustaffo, payment), "approve"))

@@ -43,19 +43,6 @@ def fresh(start_sandbox: StartSandbox) -> Iterator[Gustaffo]:
     client.http.close()
 
 
-@pytest.fixture
-def faulty(start_sandbox: StartSandbox) -> Iterator[Callable[..., Gustaffo]]:
-    clients: list[Gustaffo] = []
-
-    def start(*faults: str) -> Gustaffo:
-        clients.append(Gustaffo(start_sandbox(*faults).base_url))
-        return clients[-1]
-
-    yield start
-    for client in clients:
-        client.http.close()
-
-
 def settled_outbox(
     gustaffo: Gustaffo, until: Callable[[dict[str, Any]], bool] | None = None, timeout: float = 5.0
 ) -> list[dict[str, Any]]:
@@ -169,9 +156,9 @@ def test_webhook_list_hides_secrets_and_delete_stops_deliveries(fresh: Gustaffo,
 
 
 def test_bad_signature_fault_signs_with_another_secret(
-    faulty: Callable[..., Gustaffo], sink: WebhookSink
+    faulty_gustaffo: Callable[..., Gustaffo], sink: WebhookSink
 ) -> None:
-    gustaffo: Gustaffo = faulty("bad-signature")
+    gustaffo: Gustaffo = faulty_gustaffo("bad-signature")
     registration = gustaffo.register(sink.url)
     paid_payment(gustaffo)
     (hook,) = sink.wait_for(1)
@@ -180,9 +167,9 @@ def test_bad_signature_fault_signs_with_another_secret(
 
 
 def test_webhook_drift_fault_drops_the_required_timestamp(
-    faulty: Callable[..., Gustaffo], sink: WebhookSink
+    faulty_gustaffo: Callable[..., Gustaffo], sink: WebhookSink
 ) -> None:
-    gustaffo: Gustaffo = faulty("webhook-drift")
+    gustaffo: Gustaffo = faulty_gustaffo("webhook-drift")
     gustaffo.register(sink.url)
     paid_payment(gustaffo)
     (hook,) = sink.wait_for(1)
@@ -193,9 +180,9 @@ def test_webhook_drift_fault_drops_the_required_timestamp(
 
 
 def test_unsigned_webhook_fault_sends_no_signature(
-    faulty: Callable[..., Gustaffo], sink: WebhookSink
+    faulty_gustaffo: Callable[..., Gustaffo], sink: WebhookSink
 ) -> None:
-    gustaffo: Gustaffo = faulty("unsigned-webhook")
+    gustaffo: Gustaffo = faulty_gustaffo("unsigned-webhook")
     gustaffo.register(sink.url)
     paid_payment(gustaffo)
     (hook,) = sink.wait_for(1)

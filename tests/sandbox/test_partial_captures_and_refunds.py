@@ -56,19 +56,6 @@ def gustaffo(sandbox: SandboxServer) -> Iterator[Gustaffo]:
     client.http.close()
 
 
-@pytest.fixture
-def faulty_gustaffo(start_sandbox: StartSandbox) -> Iterator[Callable[..., Gustaffo]]:
-    clients: list[Gustaffo] = []
-
-    def start(*faults: str) -> Gustaffo:
-        clients.append(Gustaffo(start_sandbox(*faults).base_url))
-        return clients[-1]
-
-    yield start
-    for client in clients:
-        client.http.close()
-
-
 def at_once(count: int, call: Callable[[], httpx.Response]) -> list[httpx.Response]:
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(lambda _: call(), range(count)))
