@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,18 @@ FORBIDDEN_PATTERNS = [
 
 
 PUBLIC = {"member_id", "terminal_id", "partner_id", "client_id"}
+
+
+def assert_evaluated_where_offered(run: Run, offered: Mapping[str, set[str]]) -> None:
+    """Each criterion passed on the gateways that offer it, and elsewhere is not applicable with the profile's
+    own reason (specs/<gateway>/profile.yaml `unsupported`), which names its document."""
+    for criterion, where in offered.items():
+        statuses = {gateway: cell["status"] for gateway, cell in run.cells(criterion).items()}
+        assert {g for g, s in statuses.items() if s == "pass"} == where, (criterion, statuses)
+        assert {g for g, s in statuses.items() if s == "not_applicable"} == set(statuses) - where
+        for gateway in set(statuses) - where:
+            reason = run.cells(criterion)[gateway]["reason"]
+            assert "document (00" in reason or "guide (00" in reason, (criterion, gateway, reason)
 
 
 def assert_no_leaks(run_dir: Path) -> list[Path]:
