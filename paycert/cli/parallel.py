@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from paycert.core.errors import PaycertError
-from paycert.plugin.durations import REFERENCE, durations_for, latest_whole_run
+from paycert.plugin.durations import REFERENCE, durations_for
 
 # What each worker must not be told again: the parent decides the report folder, the split and its durations.
 _OWN_OPTIONS = {"-n", "--workers", "--report-dir", "--shard", "--durations-from"}
@@ -63,14 +63,13 @@ def run_in_parallel(
     console: Console,
 ) -> int:
     """Run N shard workers at once, merge their reports into `report_dir/run_id`; the exit code of the whole."""
-    run = durations_from or latest_whole_run(report_dir)
     try:
         # Read here as each worker will read it: an unreadable folder stops the run before any worker starts.
-        source = durations_for(run, report_dir).source
+        durations = durations_for(durations_from, report_dir)
     except PaycertError as exc:
         print(f"paycert: {exc}", file=sys.stderr)
         return 2
-    console.print(f"{workers} shards, {_balanced_by(source)}", highlight=False)
+    console.print(f"{workers} shards, {_balanced_by(durations.source)}", highlight=False)
     work = Path(tempfile.mkdtemp(prefix="paycert-workers-"))
     processes: list[subprocess.Popen[str]] = []
     try:
@@ -79,8 +78,8 @@ def run_in_parallel(
             args += ["--shard", f"{k}/{workers}", "--report-dir", str(work / f"shard-{k}")]
             args.append("--data-only")  # the merge renders the pages for people, once
             # Without a run folder each worker, in a fresh report folder of its own, takes paycert's reference.
-            if run is not None:
-                args += ["--durations-from", str(run)]
+            if durations.run is not None:
+                args += ["--durations-from", str(durations.run)]
             process = subprocess.Popen(
                 args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
             )

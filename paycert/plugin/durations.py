@@ -30,6 +30,7 @@ class Durations:
 
     source: str  # a run id, REFERENCE, or "" (none: every test counts the same)
     seconds: Mapping[str, float] = field(default_factory=dict)
+    run: Path | None = None  # the run folder they were read from (None: the reference, or none)
 
 
 def load_durations(run_dir: Path) -> dict[str, float]:
@@ -104,7 +105,7 @@ def durations_for(given: Path | None, reports_root: Path) -> Durations:
     """
     run = given or latest_whole_run(reports_root)
     if run is not None:
-        return Durations(run_name(run), load_durations(run))
+        return Durations(run_name(run), load_durations(run), run)
     reference = load_reference()
     return Durations(REFERENCE if reference else "", reference)
 
