@@ -1,4 +1,4 @@
-"""What the sandbox's gustaffo tests share: a sandbox of the test's own, started with the faults it names."""
+"""What the sandbox's tests share: a gateway client of a sandbox of the test's own, started with the faults it names."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import pytest
 
 from tests.conftest import StartSandbox
 from tests.sandbox.test_gustaffo import Gustaffo
+from tests.sandbox.test_txservices_support import Tx
+
+TxWith = Callable[[str], Tx]
 
 
 @pytest.fixture
@@ -23,3 +26,17 @@ def faulty_gustaffo(start_sandbox: StartSandbox) -> Iterator[Callable[..., Gusta
     yield start
     for client in clients:
         client.http.close()
+
+
+@pytest.fixture
+def tx_with(start_sandbox: StartSandbox) -> Iterator[TxWith]:
+    """A txservices client of a sandbox started with one fault, closed after the test."""
+    clients: list[Tx] = []
+
+    def make(fault: str) -> Tx:
+        clients.append(Tx(start_sandbox(fault).base_url))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        client.close()

@@ -4,7 +4,6 @@ started with the fault, and that the neighbouring correct behaviour is unchanged
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 
 from paycert.webhooks.signatures import get_scheme
 from paycert.webhooks.sink import WebhookSink
-from tests.conftest import StartSandbox
+from tests.sandbox.conftest import TxWith
 from tests.sandbox.test_txservices_support import (
     ACS_PASSWORD,
     DECLINED,
@@ -30,22 +29,6 @@ from tests.sandbox.test_txservices_support import (
 )
 
 WEBHOOK_SCHEMA = Path(__file__).resolve().parents[2] / "specs" / "txservices" / "schemas" / "webhook.json"
-
-TxWith = Callable[[str], Tx]
-
-
-@pytest.fixture
-def tx_with(start_sandbox: StartSandbox) -> Iterator[TxWith]:
-    """A client of a sandbox started with one fault, closed after the test."""
-    clients: list[Tx] = []
-
-    def make(fault: str) -> Tx:
-        clients.append(Tx(start_sandbox(fault).base_url))
-        return clients[-1]
-
-    yield make
-    for client in clients:
-        client.close()
 
 
 def _challenged(tx: Tx, **extra: str) -> dict[str, Any]:

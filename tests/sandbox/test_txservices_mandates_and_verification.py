@@ -5,7 +5,7 @@ of 0.00): paycert's decisions in specs/txservices/openapi.yaml, and the faults m
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,11 +13,10 @@ import httpx
 import pytest
 
 from paycert.sandbox import SandboxServer
-from tests.conftest import StartSandbox
+from tests.sandbox.conftest import TxWith
 from tests.sandbox.test_concurrency import together
 from tests.sandbox.test_txservices_support import DECLINED, KEY, MEMBER, VISA, Tx, md5, order_id
 
-TxWith = Callable[[str], Tx]
 NOT_ALLOWED = "10107"
 
 
@@ -26,20 +25,6 @@ def tx(sandbox: SandboxServer) -> Iterator[Tx]:
     client = Tx(sandbox.base_url)
     yield client
     client.close()
-
-
-@pytest.fixture
-def tx_with(start_sandbox: StartSandbox) -> Iterator[TxWith]:
-    """A client of a sandbox started with one fault, closed after the test."""
-    clients: list[Tx] = []
-
-    def make(fault: str) -> Tx:
-        clients.append(Tx(start_sandbox(fault).base_url))
-        return clients[-1]
-
-    yield make
-    for client in clients:
-        client.close()
 
 
 def repeat(tx: Tx, parent_id: str, amount: str = "5.00") -> httpx.Response:
