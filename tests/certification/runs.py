@@ -136,6 +136,18 @@ def assert_evaluated_where_offered(run: Run, offered: Mapping[str, set[str]]) ->
             assert "document (00" in reason or "guide (00" in reason, (criterion, gateway, reason)
 
 
+def assert_only_red(run: Run, criterion: str, red_on: set[str]) -> None:
+    """A fault's run: NO-GO (exit 1) with exactly `criterion` failed, on exactly the gateways `red_on`, each
+    failure saying why, and nothing left not evaluated."""
+    assert run.code == 1, f"exit {run.code}: {run.last_stderr_line()}"
+    assert run.with_status("fail") == {criterion}
+    assert run.with_status("not_evaluated") == set(), run.readiness["verdict_reason"]
+    assert run.readiness["verdict"] == "NO-GO"
+    failed = {gateway: cell for gateway, cell in run.cells(criterion).items() if cell["status"] == "fail"}
+    assert set(failed) == red_on
+    assert all(cell["reason"] for cell in failed.values()), f"{criterion} failed without saying why"
+
+
 def assert_no_leaks(run_dir: Path) -> list[Path]:
     """Every text artifact of a run is free of card numbers, CVVs, passwords, secrets and tokens."""
     secrets = [v for g in GATEWAYS for k, v in g.CREDENTIALS.items() if k not in PUBLIC]

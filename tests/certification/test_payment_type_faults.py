@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.certification.runs import assert_evaluated_where_offered, assert_no_leaks, paycert
+from tests.certification.runs import assert_evaluated_where_offered, assert_no_leaks, assert_only_red, paycert
 
 pytestmark = pytest.mark.slow
 
@@ -45,13 +45,5 @@ def test_the_fault_turns_exactly_its_criterion_red(
 
     run = paycert("run", "--sandbox-fault", fault, *SELECTION, report_dir=tmp_path_factory.mktemp("reports"))
 
-    assert run.code == 1, f"exit {run.code}: {run.last_stderr_line()}"
-    assert run.with_status("fail") == {criterion}
-    assert run.with_status("not_evaluated") == set(), run.readiness["verdict_reason"]
-    assert run.readiness["verdict"] == "NO-GO"
-    failed = {gateway for gateway, cell in run.cells(criterion).items() if cell["status"] == "fail"}
-    assert failed == red_on
-    assert all(run.cells(criterion)[gateway]["reason"] for gateway in failed), (
-        f"{criterion} failed without saying why"
-    )
+    assert_only_red(run, criterion, red_on)
     assert_no_leaks(run.run_dir)
