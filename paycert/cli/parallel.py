@@ -6,6 +6,10 @@ the test clock that SEC-ACCESS and the merchant suite move). That is why this is
 pytest-xdist workers inside one session, which would share one sandbox and one webhook registration. Against
 a target file the workers share the target, as N CI jobs of a matrix would.
 
+The workers share one queue of units (a suite module, the phone Chromium's tests), longest first, and each
+claims the next as it frees up (paycert/plugin/shard.py, `ClaimedSelection`): a split fixed in advance is
+balanced by durations measured elsewhere and came out seconds uneven when the workers share the cores.
+
 The merge is `paycert merge`'s (paycert/report/merge.py): the verdict and every criterion are judged on all
 the shards' results together, exactly as one serial run judges them.
 """
@@ -28,7 +32,7 @@ from paycert.core.errors import PaycertError
 from paycert.plugin.durations import REFERENCE, durations_for
 
 # What each worker must not be told again: the parent decides the report folder, the split and its durations.
-_OWN_OPTIONS = {"-n", "--workers", "--report-dir", "--shard", "--durations-from"}
+_OWN_OPTIONS = {"-n", "--workers", "--report-dir", "--shard", "--durations-from", "--claim-dir"}
 # A shard's own report files; everything else in its run folder (screenshots, pacts) joins the merged run.
 _SHARD_FILES = {"readiness.json", "readiness.html", "junit.xml", "results.json", "allure-results"}
 
@@ -71,11 +75,16 @@ def run_in_parallel(
         return 2
     console.print(f"{workers} shards, {_balanced_by(durations.source)}", highlight=False)
     work = Path(tempfile.mkdtemp(prefix="paycert-workers-"))
+    claims = (
+        work / "claims"
+    )  # the queue of units the workers share (paycert/plugin/shard.py, ClaimedSelection)
+    claims.mkdir()
     processes: list[subprocess.Popen[str]] = []
     try:
         for k in range(1, workers + 1):
             args = [sys.executable, "-m", "paycert", "run", *worker_argv(argv)]
             args += ["--shard", f"{k}/{workers}", "--report-dir", str(work / f"shard-{k}")]
+            args += ["--claim-dir", str(claims)]
             args.append("--data-only")  # the merge renders the pages for people, once
             # Without a run folder each worker, in a fresh report folder of its own, takes paycert's reference.
             if durations.run is not None:

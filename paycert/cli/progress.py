@@ -133,7 +133,9 @@ class ProgressLines:
         self._start_display()
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self._total = len(session.items)
+        # A worker of `paycert run -n` claims its tests as it goes (paycert/plugin/shard.py): no total up front.
+        claiming = self._config is not None and self._config.getoption("--paycert-claim-dir", "")
+        self._total = None if claiming else len(session.items)
         for item in session.items:
             params = getattr(getattr(item, "callspec", None), "params", {})
             gateway = params.get("gateway_id") or params.get("gateway")

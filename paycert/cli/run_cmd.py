@@ -132,6 +132,15 @@ def run(
             help="Write readiness.json and results.json only (what `-n` asks of its workers).",
         ),
     ] = False,
+    claim_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--claim-dir",
+            hidden=True,
+            help="With --shard: claim units from the queue the workers share in this folder (what `-n` asks "
+            "of its workers).",
+        ),
+    ] = None,
     workers: Annotated[
         int,
         typer.Option(
@@ -269,6 +278,8 @@ def run(
             args += ["--paycert-shard", shard]
         if data_only:
             args.append("--paycert-data-only")
+        if claim_dir is not None:
+            args += ["--paycert-claim-dir", str(claim_dir)]
         if durations_from is not None:
             args += ["--paycert-durations-from", str(durations_from)]
         args += ["-q", "--no-header", "-rN"] if verbose else ["-p", "no:terminal"]

@@ -93,6 +93,12 @@ def add_options(parser: pytest.Parser) -> None:
         help="run only shard K of N (K/N) of the collected tests; paycert merge combines the shards' reports",
     )
     group.addoption(
+        "--paycert-claim-dir",
+        default="",
+        help="(set by `paycert run -n`) with --paycert-shard: claim units from the queue the workers share "
+        "in this folder instead of a split fixed in advance",
+    )
+    group.addoption(
         "--paycert-durations-from",
         default="",
         help="run folder whose results.json durations balance --paycert-shard "

@@ -443,6 +443,9 @@ def _write(session: pytest.Session, state: RunState) -> None:
     if shard is not None:
         # A shard owes a status only to what its own tests evidence; `paycert merge` restores the whole scope.
         in_scope = tuple(state.scope)
+        if shard.claimed is not None:  # a worker of `-n` evidences what it claimed, not all it collected
+            ran = {c for item in session.items for c in _evidenced(item)}
+            in_scope = tuple(c for c in state.scope if c in ran)
     if session.testscollected == 0 and not state.harness_errors and not state.unreachable:
         state.harness_error("no certification test was collected: nothing was evaluated")
     run = RunInfo(

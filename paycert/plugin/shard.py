@@ -22,10 +22,11 @@ durations, so together the shards run each test exactly once; the report records
 
 from __future__ import annotations
 
-import hashlib
 import math
+import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ from paycert.plugin.durations import (
     Durations,
     durations_for,
 )
-from paycert.report import ShardInfo
+from paycert.report.run import ShardInfo, collection_digest
 
 SHARD_PATTERN = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 SHARD_INFO = pytest.StashKey[ShardInfo]()
@@ -74,20 +75,34 @@ def split(
     order = sorted(set(nodeids))
     if total == 1:
         return [order]
-    weight = _weights(order, durations)
-    grouped: dict[str, list[str]] = {}
-    for nodeid in order:
-        grouped.setdefault(units.get(nodeid, nodeid) if units else nodeid, []).append(nodeid)
-    fair = sum(weight.values()) / total
-    pieces = [piece for key in sorted(grouped) for piece in _cut(grouped[key], weight, fair)]
-    sized = sorted(((sum(weight[n] for n in p), p) for p in pieces), key=lambda sp: (-sp[0], sp[1][0]))
     shards: list[list[str]] = [[] for _ in range(total)]
     loads = [0.0] * total
-    for seconds, piece in sized:
+    for seconds, piece in pieces(order, total, durations, units):
         lightest = min(range(total), key=lambda k: (loads[k], k))
         shards[lightest].extend(piece)
         loads[lightest] += seconds
     return [sorted(s) for s in shards]
+
+
+def pieces(
+    nodeids: Sequence[str],
+    total: int,
+    durations: Mapping[str, float],
+    units: Mapping[str, str] | None = None,
+) -> list[tuple[float, list[str]]]:
+    """The units (cut where heavier than a `total`th of the whole), longest first, each with its seconds.
+
+    The order both splits take them in: the fixed split deals them out to the lightest shard, `-n`'s workers
+    claim them from the front as they free up (`ClaimedSelection`).
+    """
+    order = sorted(set(nodeids))
+    weight = _weights(order, durations)
+    grouped: dict[str, list[str]] = {}
+    for nodeid in order:
+        grouped.setdefault(units.get(nodeid, nodeid) if units else nodeid, []).append(nodeid)
+    fair = sum(weight.values()) / max(total, 1)
+    cut = [piece for key in sorted(grouped) for piece in _cut(grouped[key], weight, fair)]
+    return sorted(((sum(weight[n] for n in p), p) for p in cut), key=lambda sp: (-sp[0], sp[1][0]))
 
 
 def per_test(durations: Mapping[str, float], nodeids: Iterable[str]) -> dict[str, float]:
@@ -144,10 +159,6 @@ def unit_of(item: pytest.Item) -> str:
     return item.nodeid.split("::", 1)[0]
 
 
-def collection_digest(nodeids: Sequence[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(nodeids)).encode()).hexdigest()[:16]
-
-
 class ShardSelection:
     """Deselects every collected test that is not this shard's, after every other selection (-s, -c, -k)."""
 
@@ -186,6 +197,96 @@ class ShardSelection:
             items[:] = [item for item in items if item.nodeid in mine]
 
 
+class ClaimedSelection(ShardSelection):
+    """`paycert run -n`'s workers: each claims the next unit from a queue they share, as it frees up.
+
+    A split fixed before the run is balanced by durations measured elsewhere (serially, on another machine,
+    against another target); when workers share cores it still comes out seconds uneven. Here every worker
+    collects everything and walks the same queue (`pieces`, longest first); a unit is a worker's once it
+    creates the unit's file in `claims` (O_EXCL: exactly one creator). The next unit is claimed just before
+    the current one's last test runs, so pytest knows that test's successor and keeps the session's fixtures
+    (sandbox clients, the phone Chromium) across units. What a worker ran is recorded (`ShardInfo.claimed`):
+    the merge checks the shards' claims are disjoint and together the whole collection.
+    """
+
+    def __init__(
+        self,
+        index: int,
+        total: int,
+        durations: Durations,
+        scope: Callable[[], list[str]],
+        evidenced: Callable[[pytest.Item], tuple[str, ...]],
+        claims: Path,
+    ) -> None:
+        super().__init__(index, total, durations, scope, evidenced)
+        self.claims = claims
+        self.queue: list[list[pytest.Item]] = []
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        nodeids = [item.nodeid for item in items]
+        units = {item.nodeid: unit_of(item) for item in items}
+        by_id = {item.nodeid: item for item in items}
+        position = {item.nodeid: k for k, item in enumerate(items)}
+        self.queue = [
+            [by_id[n] for n in sorted(piece, key=position.__getitem__)]
+            for _, piece in pieces(nodeids, self.total, self.durations.seconds, units)
+        ]
+        evidenced = {c for item in items for c in self.evidenced(item)}
+        config.stash[SHARD_INFO] = ShardInfo(
+            index=self.index,
+            total=self.total,
+            tests=len(items),
+            collection=collection_digest(nodeids),
+            durations_from=self.durations.source,
+            scope=tuple(c for c in self.scope() if c in evidenced),
+            claimed=(),
+        )
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        if session.testsfailed and not session.config.option.continue_on_collection_errors:
+            raise session.Interrupted(f"{session.testsfailed} errors during collection")
+        if session.config.option.collectonly:
+            return True
+        ran: list[pytest.Item] = []
+        try:
+            claimed = self._claimed_items()
+            item = next(claimed, None)
+            while item is not None:
+                following = next(claimed, None)  # at a unit's last test: claims the next unit now
+                ran.append(item)
+                item.config.hook.pytest_runtest_protocol(item=item, nextitem=following)
+                if session.shouldfail:
+                    raise session.Failed(session.shouldfail)
+                if session.shouldstop:
+                    raise session.Interrupted(session.shouldstop)
+                item = following
+        finally:
+            info = session.config.stash[SHARD_INFO]
+            session.config.stash[SHARD_INFO] = replace(info, claimed=tuple(sorted(i.nodeid for i in ran)))
+            others = {id(i) for i in ran}
+            dropped = [i for i in session.items if id(i) not in others]
+            if dropped:
+                session.config.hook.pytest_deselected(items=dropped)
+            session.items[:] = ran
+        return True
+
+    def _claimed_items(self) -> Iterator[pytest.Item]:
+        for number, piece in enumerate(self.queue):
+            if self._claim(number):
+                yield from piece
+
+    def _claim(self, number: int) -> bool:
+        try:
+            fd = os.open(self.claims / f"{number:05d}", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w") as claim:
+            claim.write(f"{self.index}\n")
+        return True
+
+
 def install(
     config: pytest.Config,
     reports_root: Path,
@@ -199,7 +300,14 @@ def install(
     index, total = parse_shard(text)
     given = str(config.getoption("--paycert-durations-from") or "")
     durations = durations_for(Path(given) if given else None, reports_root)
-    config.pluginmanager.register(ShardSelection(index, total, durations, scope, evidenced), PLUGIN_NAME)
+    claims = str(config.getoption("--paycert-claim-dir") or "")
+    if claims:
+        if not Path(claims).is_dir():
+            raise PaycertError(f"--paycert-claim-dir {claims}: not a folder")
+        selection: ShardSelection = ClaimedSelection(index, total, durations, scope, evidenced, Path(claims))
+    else:
+        selection = ShardSelection(index, total, durations, scope, evidenced)
+    config.pluginmanager.register(selection, PLUGIN_NAME)
 
 
 def shard_info(config: pytest.Config) -> ShardInfo | None:

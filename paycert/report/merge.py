@@ -20,7 +20,7 @@ from paycert.core.criteria import Catalogue
 from paycert.core.errors import PaycertError
 from paycert.core.results import TestResult
 from paycert.report.readiness import Readiness, build_readiness
-from paycert.report.run import RunInfo, ShardInfo
+from paycert.report.run import RunInfo, ShardInfo, collection_digest
 from paycert.report.writer import load_results, load_run
 
 
@@ -58,6 +58,7 @@ def _identity(shard: ShardRun) -> dict[str, Any]:
         "shard count": shard.shard.total,
         "collected tests": (shard.shard.tests, shard.shard.collection),
         "durations the split used": shard.shard.durations_from or "none (round-robin)",
+        "kind of split": "fixed in advance" if shard.shard.claimed is None else "claimed as workers freed up",
     }
 
 
@@ -83,11 +84,34 @@ def check_shards(shards: Sequence[ShardRun]) -> list[str]:
             )
         seen[index] = shard.folder
     total = shards[0].shard.total
-    return [
+    missing = [
         f"shard {k} of {total} is missing: its tests did not run"
         for k in range(1, total + 1)
         if k not in seen
     ]
+    return missing + _unclaimed(shards, complete=not missing)
+
+
+def _unclaimed(shards: Sequence[ShardRun], *, complete: bool) -> list[str]:
+    """Shards that claimed their tests (`paycert run -n`): refused if two ran one test; the tests none ran."""
+    if shards[0].shard.claimed is None:
+        return []
+    owner: dict[str, int] = {}
+    for shard in shards:
+        for nodeid in shard.shard.claimed or ():
+            if nodeid in owner:
+                raise MergeRefused(
+                    f"{nodeid} was claimed by shard {owner[nodeid]} and by shard {shard.shard.index}: "
+                    "the shards did not share one queue"
+                )
+            owner[nodeid] = shard.shard.index
+    first = shards[0].shard
+    if complete and (len(owner) != first.tests or collection_digest(owner) != first.collection):
+        return [
+            f"{first.tests - len(owner)} of the {first.tests} collected tests were claimed by no shard: "
+            "they did not run"
+        ]
+    return []
 
 
 def _show(value: Any) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -89,6 +91,11 @@ class Selection:
         return "; ".join(parts) or "everything"
 
 
+def collection_digest(nodeids: Iterable[str]) -> str:
+    """`ShardInfo.collection`: the same for the same test ids, whatever order they were collected in."""
+    return hashlib.sha256("\n".join(sorted(nodeids)).encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class ShardInfo:
     """This run was one shard of a split run (`paycert run --shard K/N`): its verdict covers only its own tests.
@@ -104,6 +111,9 @@ class ShardInfo:
     durations_from: str = ""  # the run whose durations balanced the split; "" for round-robin
     # The criteria the whole selection's tests evidence: what the merged report owes a status.
     scope: tuple[str, ...] = ()
+    # `paycert run -n`'s workers claim units as they free up: the tests this shard claimed. None when the
+    # split was fixed in advance (every shard computes it from the collection and the durations).
+    claimed: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,6 +123,7 @@ class ShardInfo:
             "collection": self.collection,
             "durations_from": self.durations_from,
             "scope": list(self.scope),
+            **({} if self.claimed is None else {"claimed": list(self.claimed)}),
         }
 
     @classmethod
@@ -124,6 +135,7 @@ class ShardInfo:
             collection=str(raw.get("collection", "")),
             durations_from=str(raw.get("durations_from", "")),
             scope=tuple(str(c) for c in raw.get("scope") or ()),
+            claimed=None if raw.get("claimed") is None else tuple(str(t) for t in raw["claimed"]),
         )
 
     def describe(self) -> str:

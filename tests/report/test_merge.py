@@ -12,7 +12,7 @@ from paycert.cli.main import app
 from paycert.core.results import TestResult
 from paycert.report import ShardInfo, build_readiness, write_report
 from paycert.report.merge import load_shard, merge_shards
-from paycert.report.run import Selection
+from paycert.report.run import Selection, collection_digest
 from paycert.report.writer import write_results
 from tests.report.factory import CATALOGUE, GATEWAYS, IDS, all_passing, run_info
 
@@ -20,9 +20,19 @@ runner = CliRunner()
 SCOPED = Selection(suites=("scenarios",))
 
 
-def shard_run(root: Path, index: int, results: list[TestResult], total: int = 2, **over: Any) -> Path:
+def shard_run(
+    root: Path,
+    index: int,
+    results: list[TestResult],
+    total: int = 2,
+    claimed: tuple[str, ...] | None = None,
+    collected: tuple[str, ...] = (),
+    **over: Any,
+) -> Path:
+    """One shard's run folder; `claimed` (with the whole `collected`) makes it a worker of `paycert run -n`."""
     run_id = f"2026120{index}T000000Z-000{index}"
-    info = ShardInfo(index, total, tests=10, collection="c0ffee", scope=IDS)
+    digest = collection_digest(collected) if collected else "c0ffee"
+    info = ShardInfo(index, total, len(collected) or 10, digest, scope=IDS, claimed=claimed)
     own = tuple(dict.fromkeys(c for r in results for c in r.criteria))
     run = run_info(run_id, selection=SCOPED, in_scope=own, shard=info, **over)
     write_results(root / run_id, results)
@@ -100,3 +110,61 @@ def test_a_whole_run_or_a_missing_folder_is_not_a_shard(tmp_path: Path) -> None:
         outcome = runner.invoke(app, ["merge", str(one), str(bad), "-o", str(tmp_path / "merged")])
         assert outcome.exit_code == 2, outcome.output
         assert says in outcome.output, outcome.output
+
+
+def claimed_halves() -> tuple[list[TestResult], list[TestResult], tuple[str, ...]]:
+    first, second = halves()
+    return first, second, tuple(sorted({r.nodeid for r in first + second}))
+
+
+def test_workers_that_claimed_their_tests_merge_when_together_they_ran_each_test_once(tmp_path: Path) -> None:
+    first, second, collected = claimed_halves()
+    one = shard_run(tmp_path, 1, first, claimed=tuple(r.nodeid for r in first), collected=collected)
+    two = shard_run(tmp_path, 2, second, claimed=tuple(r.nodeid for r in second), collected=collected)
+
+    merged, _ = merge_shards([load_shard(one), load_shard(two)], CATALOGUE, run_id="merged")
+
+    assert merged.verdict.value == "GO"
+    assert merged.run.harness_errors == ()
+    saved = json.loads((one / "readiness.json").read_text())["run"]["shard"]["claimed"]
+    assert saved == [r.nodeid for r in first]
+
+
+def test_a_test_two_workers_claimed_is_refused(tmp_path: Path) -> None:
+    first, second, collected = claimed_halves()
+    twice = first[0].nodeid
+    one = shard_run(tmp_path, 1, first, claimed=tuple(r.nodeid for r in first), collected=collected)
+    two = shard_run(tmp_path, 2, second, claimed=(twice, *(r.nodeid for r in second)), collected=collected)
+
+    outcome = runner.invoke(app, ["merge", str(one), str(two), "-o", str(tmp_path / "merged")])
+
+    assert outcome.exit_code == 2
+    assert f"{twice} was claimed by shard 1 and by shard 2" in outcome.output
+    assert not (tmp_path / "merged").exists()
+
+
+def test_tests_no_worker_claimed_leave_their_criteria_not_evaluated(tmp_path: Path) -> None:
+    first, second, collected = claimed_halves()
+    left = [r for r in second if r.criteria[0] != IDS[0]]  # shard 2 never claimed the first criterion's test
+    one = shard_run(tmp_path, 1, first, claimed=tuple(r.nodeid for r in first), collected=collected)
+    two = shard_run(tmp_path, 2, left, claimed=tuple(r.nodeid for r in left), collected=collected)
+
+    merged, _ = merge_shards([load_shard(one), load_shard(two)], CATALOGUE, run_id="merged")
+
+    unclaimed = len(collected) - len(first) - len(left)
+    assert unclaimed > 0
+    assert merged.run.harness_errors == (
+        f"{unclaimed} of the {len(collected)} collected tests were claimed by no shard: they did not run",
+    )
+    assert merged.verdict.value == "NO-GO"
+
+
+def test_a_claimed_and_a_fixed_split_shard_are_not_one_run(tmp_path: Path) -> None:
+    first, second, collected = claimed_halves()
+    one = shard_run(tmp_path, 1, first, claimed=tuple(r.nodeid for r in first), collected=collected)
+    two = shard_run(tmp_path, 2, second, collected=collected)
+
+    outcome = runner.invoke(app, ["merge", str(one), str(two), "-o", str(tmp_path / "merged")])
+
+    assert outcome.exit_code == 2
+    assert "its kind of split differs (fixed in advance vs claimed as workers freed up)" in outcome.output
