@@ -16,6 +16,9 @@ the shards' results together, exactly as one serial run judges them.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import os
 import shutil
 import subprocess
 import sys
@@ -99,6 +102,8 @@ def run_in_parallel(
         ]
         for relay in relays:
             relay.start()
+        warm = threading.Thread(target=_import_the_merge, name="paycert-merge-imports", daemon=True)
+        warm.start()
         for process in processes:
             try:
                 process.wait(timeout=max_seconds + 120)
@@ -106,12 +111,35 @@ def run_in_parallel(
                 process.kill()  # past the run's own deadline: its shard counts as missing
         for relay in relays:
             relay.join(timeout=10)
+        warm.join()
         return _merge(work, workers, report_dir, run_id, conditional_ok, console)
     finally:
         for process in processes:
             if process.poll() is None:
                 process.kill()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _import_the_merge() -> None:
+    """Import what the merge needs while the workers run, at the lowest priority: ~0.3 s off the run's end.
+
+    The parent only waits until then; imported after the workers end, these modules were on the critical path.
+    """
+    with contextlib.suppress(OSError, AttributeError):  # a platform without per-thread priorities
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    for module in _MERGE_MODULES:
+        importlib.import_module(module)
+
+
+_MERGE_MODULES = (
+    "paycert.cli.progress",
+    "paycert.core.criteria",
+    "paycert.report.merge",
+    "paycert.report.writer",
+    "paycert.report.html_report",
+    "paycert.report.allure",
+    "paycert.report.junit",
+)
 
 
 def _balanced_by(source: str) -> str:

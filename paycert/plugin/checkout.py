@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -83,9 +83,13 @@ class Checkout:
         sink: WebhookSink,
         webhook_url: str,
         run_dir: Path | None = None,
+        link_browser: Callable[[Path | None], BrowserShopper] | None = None,
     ) -> None:
         self.client = client
         self.shopper = shopper
+        # Where a journey that needs Chromium gets it (RunState.link_browser: one for the session); without
+        # it, a Chromium of the journey's own.
+        self._link_browser = link_browser
         self.sink = sink
         self.webhook_url = webhook_url
         self.profile = client.profile
@@ -485,7 +489,10 @@ class Checkout:
             yield self.shopper
             return
         shots = self._run_dir / "screenshots" / journey if self._run_dir is not None else None
-        browser = BrowserShopper(shots, ca_file=self.client.target.ca_file)
+        ca_file = self.client.target.ca_file
+        shared = self._link_browser is not None
+        browser = self._link_browser(ca_file) if self._link_browser else BrowserShopper(None, ca_file=ca_file)
+        browser.screenshot_dir = shots
         try:
             browser.start()
         except (ShopperError, ImportError) as exc:
@@ -494,7 +501,9 @@ class Checkout:
         try:
             yield browser
         finally:
-            browser.close()
+            browser.screenshot_dir = None
+            if not shared:
+                browser.close()
 
     # -- reading back ---------------------------------------------------------------------------------------
 

@@ -313,7 +313,12 @@ def experience(
     phone = phone_browser(request.config, paycert_run)
     screen = ShopperScreen(paycert_run, checkout.client.id, phone).start()
     on_phone = Checkout(
-        checkout.client, screen.driver, checkout.sink, checkout.webhook_url, run_dir=paycert_run.run_dir
+        checkout.client,
+        screen.driver,
+        checkout.sink,
+        checkout.webhook_url,
+        run_dir=paycert_run.run_dir,
+        link_browser=paycert_run.link_browser,
     )
     try:
         yield Experience(paycert_run, on_phone, screen)

@@ -90,6 +90,7 @@ def checkout(paycert_run: RunState, gateway: GatewayClient, sink: WebhookSink) -
         sink,
         gateway.context_extra["webhook_url"],
         run_dir=paycert_run.run_dir,
+        link_browser=paycert_run.link_browser,
     )
 
 

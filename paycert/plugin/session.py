@@ -44,6 +44,9 @@ class RunState:
     webhooks_ready: dict[str, str] = field(default_factory=dict)
     sink: WebhookSink | None = None
     shopper: ShopperDriver | None = None
+    # Chromium for the journeys that need a real browser whatever --browser says (a payment link's page), one
+    # per CA file, kept for the session: launched per journey it cost ~0.8 s of two cores each time.
+    link_browsers: dict[Path | None, BrowserShopper] = field(default_factory=dict)
     allow_live_writes: bool = False
     deadline: Deadline | None = None  # the run's --max-duration (plugin/deadline.py)
     attestations: AttestationBook = field(default_factory=lambda: AttestationBook(None))
@@ -139,11 +142,25 @@ class RunState:
                 for problem in client.unregister_webhooks():
                     client.recorder.note(problem, "webhook registration")
 
+    def link_browser(self, ca_file: Path | None) -> BrowserShopper:
+        """The session's Chromium for pages only a real browser can pay (not started: `start()` it).
+
+        Each journey still gets a fresh browser context (no cookies, storage or cache from the one before).
+        With --browser it is the run's shopper itself.
+        """
+        if isinstance(self.shopper, BrowserShopper):
+            return self.shopper
+        if ca_file not in self.link_browsers:
+            self.link_browsers[ca_file] = BrowserShopper(None, ca_file=ca_file)
+        return self.link_browsers[ca_file]
+
     def close(self) -> None:
         for client in self.clients.values():
             client.close()
         if self.shopper is not None:
             self.shopper.close()
+        for browser in self.link_browsers.values():
+            browser.close()
         if self.sink is not None:
             self.sink.stop()
 

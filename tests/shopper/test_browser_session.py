@@ -7,7 +7,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -112,3 +112,33 @@ def test_visiting_where_a_journey_landed_really_requests_it(pages: PagesServer, 
             driver.visit(ended.final_url, "merchant return")
 
     assert ended.landed
+
+
+def test_drivers_of_one_thread_share_one_chromium_each_with_its_own_screen(
+    pages: PagesServer, pay_page: PageSpec
+) -> None:
+    widths: dict[str, list[int]] = {"wide": [], "narrow": []}
+
+    def width_of(name: str) -> Callable[[Page, str, Response | None], None]:
+        return lambda page, label, response: widths[name].append(int(page.evaluate("window.innerWidth")))
+
+    wide = BrowserShopper(None, timeout=5, viewport=(800, 600), observer=width_of("wide"))
+    narrow = BrowserShopper(None, timeout=5, viewport=(360, 640), observer=width_of("narrow"))
+    try:
+        wide.pay(f"{pages.base_url}/start/s1", SUCCESS, pay_page, return_prefix=pages.return_url)
+        narrow.pay(f"{pages.base_url}/start/s2", SUCCESS, pay_page, return_prefix=pages.return_url)
+        shared = wide._browser
+        assert shared is not None
+        assert narrow._browser is shared
+
+        wide.close()  # one driver done: the other goes on in the same Chromium
+        assert shared.is_connected()
+        again = narrow.pay(f"{pages.base_url}/start/s3", SUCCESS, pay_page, return_prefix=pages.return_url)
+        assert again.return_query["status"] == "COMPLETED"
+    finally:
+        narrow.close()
+        wide.close()
+
+    assert not shared.is_connected()  # closed with its last user
+    assert set(widths["wide"]) == {800}
+    assert set(widths["narrow"]) == {360}
