@@ -102,7 +102,9 @@ def launch_chromium(executable_path: str = CHROMIUM, *, headless: bool = True) -
     if browser is None or not browser.is_connected():
         args = list(CHROMIUM_ARGS) if headless else [a for a in CHROMIUM_ARGS if a != "--headless"]
         try:
-            browser = playwright.chromium.launch(executable_path=executable_path, headless=headless, args=args)
+            browser = playwright.chromium.launch(
+                executable_path=executable_path, headless=headless, args=args
+            )
         except Error as exc:
             _release_playwright()
             raise ShopperError(f"cannot start Chromium at {executable_path}: {_first_line(exc)}") from None
