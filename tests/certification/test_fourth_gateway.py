@@ -1,8 +1,9 @@
 """A gateway is data: Quetzal Pay, which paycert does not ship, is certified from its profile and spec alone.
 
 `paycert run --target FILE` certifies a correct Quetzal GO, and turns exactly the right criterion red when
-Quetzal signs its webhooks with the wrong secret (WH-SIGNATURE) or settles the decline card (PAY-DECLINED).
-The three runs are real subprocesses against real Quetzal servers on loopback, started at once to save time.
+Quetzal signs its webhooks with the wrong secret (WH-SIGNATURE) or settles the decline card (PAY-DECLINED);
+`paycert run -n 2`, its two workers sharing one Quetzal, judges every criterion as the serial run does.
+The four runs are real subprocesses against real Quetzal servers on loopback, started at once to save time.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import yaml
 from tests.fourth_gateway.app import API_SECRET, WEBHOOK_SECRET, WRONG_WEBHOOK_SECRET, QuetzalServer
 from tests.shared_once import shared_once
 
-# The module's three runs are made once per test session, whichever worker gets there first.
+# The module's four runs are made once per test session, whichever worker gets there first.
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,7 +39,10 @@ FAULTS: dict[str, dict[str, bool]] = {
     "correct": {},
     "signs_wrongly": {"signs_wrongly": True},
     "decline_is_success": {"decline_is_success": True},
+    "correct_in_two_workers": {},
 }
+# What a run passes besides the target and suites: one run is `-n 2`, two workers sharing one Quetzal.
+EXTRA_ARGS: dict[str, list[str]] = {"correct_in_two_workers": ["-n", "2"]}
 
 
 @dataclass(frozen=True)
@@ -103,13 +107,14 @@ SUITES = ["--suite", "scenarios", "--suite", "webhooks"]
 
 @pytest.fixture(scope="module")
 def certifications(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Certification]:
-    """Certify a correct and two faulty Quetzal servers, once per test session (tests/shared_once.py)."""
+    """Certify a correct and two faulty Quetzal servers, and a correct one with `-n 2`, once per test session
+    (tests/shared_once.py)."""
     made = shared_once(tmp_path_factory, "fourth-gateway-runs", _certify_all)
     return {name: Certification(r["code"], r["stderr"], Path(r["run_dir"])) for name, r in made.items()}
 
 
 def _certify_all(work_root: Path) -> dict[str, Any]:
-    """The three runs side by side, each against its own Quetzal server; their outcomes as plain data."""
+    """The runs side by side, each against its own Quetzal server; their outcomes as plain data."""
     servers: dict[str, QuetzalServer] = {}
     runs: dict[str, tuple[subprocess.Popen[bytes], Path, Path]] = {}
     try:
@@ -123,6 +128,7 @@ def _certify_all(work_root: Path) -> dict[str, Any]:
             # The scenario and webhook suites: the promise under test is "a profile and a target are enough".
             # (Quetzal's spec is a test fixture; fuzzing it with the contract suites certifies the fixture.)
             command = [sys.executable, "-m", "paycert", "run", "--target", str(target), *SUITES]
+            command += EXTRA_ARGS.get(name, [])
             # Output goes to files, not pipes: three runs read one after the other must never block on a full pipe.
             with (work / "stdout.txt").open("wb") as out, (work / "stderr.txt").open("wb") as err:
                 process = subprocess.Popen(
@@ -189,6 +195,18 @@ def test_what_quetzal_offers_is_evaluated_and_passes(certifications: dict[str, C
     assert {cid: statuses.get(cid) for cid in offered} == dict.fromkeys(offered, "pass")
     for absent in ("OPS-CAPTURE", "OPS-VOID", "OPS-RECURRING", "OPS-TOKEN", "OPS-PAYOUT"):
         assert statuses.get(absent) == "not_applicable", absent
+
+
+def test_two_workers_sharing_quetzal_give_the_serial_run_s_verdict_and_criteria(
+    certifications: dict[str, Certification],
+) -> None:
+    serial, parallel = certifications["correct"], certifications["correct_in_two_workers"]
+
+    assert parallel.code == serial.code == 0, parallel.explain()
+    assert parallel.readiness["verdict"] == "GO", parallel.explain()
+    assert len(parallel.readiness["run"]["merged_from"]) == 2
+    cells = {c["id"]: c["gateways"]["quetzal"]["status"] for c in serial.readiness["criteria"]}
+    assert {c["id"]: c["gateways"]["quetzal"]["status"] for c in parallel.readiness["criteria"]} == cells
 
 
 def test_webhooks_signed_with_another_secret_fail_only_the_signature_criterion(
