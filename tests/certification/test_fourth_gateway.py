@@ -129,7 +129,7 @@ def _certify_all(work_root: Path) -> dict[str, Any]:
             # (Quetzal's spec is a test fixture; fuzzing it with the contract suites certifies the fixture.)
             command = [sys.executable, "-m", "paycert", "run", "--target", str(target), *SUITES]
             command += EXTRA_ARGS.get(name, [])
-            # Output goes to files, not pipes: three runs read one after the other must never block on a full pipe.
+            # Output goes to files, not pipes: runs read one after the other must never block on a full pipe.
             with (work / "stdout.txt").open("wb") as out, (work / "stderr.txt").open("wb") as err:
                 process = subprocess.Popen(
                     [*command, "--report-dir", str(work / "reports")],
