@@ -81,11 +81,16 @@ def write_report(
     return paths
 
 
-def write_results(run_dir: Path, results: Iterable[TestResult]) -> Path:
-    """`results.json`: every test's raw result, the input `paycert report` and `paycert merge` judge from."""
+def write_results(run_dir: Path, results: Iterable[TestResult], secrets: Iterable[str] = ()) -> Path:
+    """`results.json`: every test's raw result, the input `paycert report` and `paycert merge` judge from.
+
+    Redacted like every other file the writer makes: a merge's inputs were redacted by the runs that wrote
+    them, but a results file is only a file, and what leaves paycert is masked here whatever came in.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / RESULTS_NAME
-    _write(path, json.dumps([r.to_dict() for r in results], indent=1, sort_keys=True))
+    text = json.dumps([r.to_dict() for r in results], indent=1, sort_keys=True)
+    _write(path, Scrubber(secrets).serialized(text, _is_json))
     return path
 
 

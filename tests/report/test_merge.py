@@ -168,3 +168,19 @@ def test_a_claimed_and_a_fixed_split_shard_are_not_one_run(tmp_path: Path) -> No
 
     assert outcome.exit_code == 2
     assert "its kind of split differs (fixed in advance vs claimed as workers freed up)" in outcome.output
+
+
+def test_a_card_number_in_a_shard_s_results_is_masked_in_the_merged_results(tmp_path: Path) -> None:
+    first, second = halves()
+    one, two = shard_run(tmp_path, 1, first), shard_run(tmp_path, 2, second)
+    pan = "4111111111111111"
+    planted = json.loads((one / "results.json").read_text())
+    planted[0]["evidence"] = [{"kind": "note", "label": "typed", "text": f"card {pan} was typed"}]
+    (one / "results.json").write_text(json.dumps(planted))  # as a hand-edited or foreign file would hold it
+
+    outcome = runner.invoke(app, ["merge", str(one), str(two), "-o", str(tmp_path / "merged")])
+
+    assert outcome.exit_code == 0, outcome.output
+    merged = (tmp_path / "merged" / "results.json").read_text()
+    assert "card 4111" in merged
+    assert pan not in merged
