@@ -18,6 +18,9 @@ not know counts as the average; with none at all every test counts the same, whi
 round-robin over the sorted ids. Every shard computes the same split from the same collection and the same
 durations, so together the shards run each test exactly once; the report records both (`run.shard`), and
 `paycert merge` refuses shards that differ.
+
+`paycert run -n`'s workers do not take a fixed split: they claim the same units, in the same order, from a
+queue they share as they free up (`ClaimedSelection`).
 """
 
 from __future__ import annotations

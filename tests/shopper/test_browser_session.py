@@ -117,28 +117,48 @@ def test_visiting_where_a_journey_landed_really_requests_it(pages: PagesServer, 
 def test_drivers_of_one_thread_share_one_chromium_each_with_its_own_screen(
     pages: PagesServer, pay_page: PageSpec
 ) -> None:
+    # In a thread of its own: drivers are shared per thread, and another test's long-lived driver in this one
+    # would keep the process alive past the end checked here.
     widths: dict[str, list[int]] = {"wide": [], "narrow": []}
+    checks: list[str] = []
+    failures: list[BaseException] = []
 
     def width_of(name: str) -> Callable[[Page, str, Response | None], None]:
         return lambda page, label, response: widths[name].append(int(page.evaluate("window.innerWidth")))
 
-    wide = BrowserShopper(None, timeout=5, viewport=(800, 600), observer=width_of("wide"))
-    narrow = BrowserShopper(None, timeout=5, viewport=(360, 640), observer=width_of("narrow"))
-    try:
-        wide.pay(f"{pages.base_url}/start/s1", SUCCESS, pay_page, return_prefix=pages.return_url)
-        narrow.pay(f"{pages.base_url}/start/s2", SUCCESS, pay_page, return_prefix=pages.return_url)
-        shared = wide._browser
-        assert shared is not None
-        assert narrow._browser is shared
+    def two_drivers() -> None:
+        wide = BrowserShopper(None, timeout=5, viewport=(800, 600), observer=width_of("wide"))
+        narrow = BrowserShopper(None, timeout=5, viewport=(360, 640), observer=width_of("narrow"))
+        try:
+            wide.pay(f"{pages.base_url}/start/s1", SUCCESS, pay_page, return_prefix=pages.return_url)
+            narrow.pay(f"{pages.base_url}/start/s2", SUCCESS, pay_page, return_prefix=pages.return_url)
+            shared = wide._browser
+            checks.append(f"one process: {shared is not None and narrow._browser is shared}")
+            wide.close()  # one driver done: the other goes on in the same Chromium
+            checks.append(f"alive after the first close: {shared is not None and shared.is_connected()}")
+            again = narrow.pay(
+                f"{pages.base_url}/start/s3", SUCCESS, pay_page, return_prefix=pages.return_url
+            )
+            checks.append(f"paid after the first close: {again.return_query['status']}")
+            narrow.close()
+            checks.append(f"alive after the last close: {shared is not None and shared.is_connected()}")
+        except BaseException as exc:  # re-raised in the test's own thread
+            failures.append(exc)
+        finally:
+            narrow.close()
+            wide.close()
 
-        wide.close()  # one driver done: the other goes on in the same Chromium
-        assert shared.is_connected()
-        again = narrow.pay(f"{pages.base_url}/start/s3", SUCCESS, pay_page, return_prefix=pages.return_url)
-        assert again.return_query["status"] == "COMPLETED"
-    finally:
-        narrow.close()
-        wide.close()
+    thread = threading.Thread(target=two_drivers)
+    thread.start()
+    thread.join(timeout=120)
 
-    assert not shared.is_connected()  # closed with its last user
+    assert not thread.is_alive()
+    assert not failures, failures
+    assert checks == [
+        "one process: True",
+        "alive after the first close: True",
+        "paid after the first close: COMPLETED",
+        "alive after the last close: False",  # closed with its last user
+    ]
     assert set(widths["wide"]) == {800}
     assert set(widths["narrow"]) == {360}
