@@ -324,10 +324,14 @@ def run(
             target,
         )
     document = load_readiness(readiness_file)
-    console.print(summary_table(document))
-    console.print(verdict_line(document), highlight=False)
-    shown = readiness_file if data_only else report_dir / run_id / "readiness.html"
-    console.print(f"report: {shown}", highlight=False)
+    if data_only:
+        # A worker of `-n`: its parent prints the merged table and verdict. This shard's own would only
+        # mislead (a criterion whose other gateways ran on the other worker reads "not evaluated" here).
+        console.print(f"shard data: {readiness_file}", highlight=False)
+    else:
+        console.print(summary_table(document))
+        console.print(verdict_line(document), highlight=False)
+        console.print(f"report: {report_dir / run_id / 'readiness.html'}", highlight=False)
     if code == pytest.ExitCode.INTERNAL_ERROR:
         # The plugin said why in one line; what was measured stays in readiness.json, but not all was written.
         typer.echo("paycert: the report is incomplete (see the line above): not certifying", err=True)

@@ -32,6 +32,9 @@ def test_two_workers_give_the_verdict_and_criteria_of_the_serial_run(tmp_path: P
     assert len(parallel.readiness["run"]["merged_from"]) == 2
     assert "[1/2]" in parallel.stdout
     assert "[2/2]" in parallel.stdout
+    # One table and one verdict, the merged ones: a worker's own would call its neighbour's tests not evaluated.
+    assert parallel.stdout.count("go-live criteria") == 1
+    assert "This is shard" not in parallel.stdout
     # A fresh report folder has no earlier whole run: the split is balanced by paycert's reference durations.
     assert "balanced by paycert's reference durations" in parallel.stdout
 
