@@ -172,28 +172,35 @@ class ShardSelection:
         durations: Durations,
         scope: Callable[[], list[str]],
         evidenced: Callable[[pytest.Item], tuple[str, ...]],
+        claims: Path | None = None,
     ) -> None:
         self.index = index
         self.total = total
         self.durations = durations
         self.scope = scope
         self.evidenced = evidenced
+        self.claims = claims  # the folder of the queue `ClaimedSelection` takes its units from
+
+    def info(self, items: Sequence[pytest.Item], claimed: tuple[str, ...] | None = None) -> ShardInfo:
+        """What this shard's report records of the whole collection, taken before any test is left out."""
+        # What the whole selection evidences, before the split: the merge owes each of these a status.
+        evidenced = {c for item in items for c in self.evidenced(item)}
+        return ShardInfo(
+            index=self.index,
+            total=self.total,
+            tests=len(items),
+            collection=collection_digest(item.nodeid for item in items),
+            durations_from=self.durations.source,
+            scope=tuple(c for c in self.scope() if c in evidenced),
+            claimed=claimed,
+        )
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         nodeids = [item.nodeid for item in items]
         units = {item.nodeid: unit_of(item) for item in items}
         mine = set(split(nodeids, self.total, self.durations.seconds, units)[self.index - 1])
-        # What the whole selection evidences, before the split: the merge owes each of these a status.
-        evidenced = {c for item in items for c in self.evidenced(item)}
-        config.stash[SHARD_INFO] = ShardInfo(
-            index=self.index,
-            total=self.total,
-            tests=len(items),
-            collection=collection_digest(nodeids),
-            durations_from=self.durations.source,
-            scope=tuple(c for c in self.scope() if c in evidenced),
-        )
+        config.stash[SHARD_INFO] = self.info(items)
         dropped = [item for item in items if item.nodeid not in mine]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
@@ -212,18 +219,7 @@ class ClaimedSelection(ShardSelection):
     the merge checks the shards' claims are disjoint and together the whole collection.
     """
 
-    def __init__(
-        self,
-        index: int,
-        total: int,
-        durations: Durations,
-        scope: Callable[[], list[str]],
-        evidenced: Callable[[pytest.Item], tuple[str, ...]],
-        claims: Path,
-    ) -> None:
-        super().__init__(index, total, durations, scope, evidenced)
-        self.claims = claims
-        self.queue: list[list[pytest.Item]] = []
+    queue: list[list[pytest.Item]]
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -235,16 +231,7 @@ class ClaimedSelection(ShardSelection):
             [by_id[n] for n in sorted(piece, key=position.__getitem__)]
             for _, piece in pieces(nodeids, self.total, self.durations.seconds, units)
         ]
-        evidenced = {c for item in items for c in self.evidenced(item)}
-        config.stash[SHARD_INFO] = ShardInfo(
-            index=self.index,
-            total=self.total,
-            tests=len(items),
-            collection=collection_digest(nodeids),
-            durations_from=self.durations.source,
-            scope=tuple(c for c in self.scope() if c in evidenced),
-            claimed=(),
-        )
+        config.stash[SHARD_INFO] = self.info(items, claimed=())
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
@@ -281,6 +268,7 @@ class ClaimedSelection(ShardSelection):
                 yield from piece
 
     def _claim(self, number: int) -> bool:
+        assert self.claims is not None, "a ClaimedSelection is made with its claims folder"
         try:
             fd = os.open(self.claims / f"{number:05d}", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
