@@ -10,7 +10,7 @@ from tests.conftest import StartSandbox
 from tests.sandbox.test_gustaffo import Gustaffo
 from tests.sandbox.test_txservices_support import Tx
 
-TxWith = Callable[[str], Tx]
+TxWith = Callable[..., Tx]
 
 
 @pytest.fixture
@@ -30,11 +30,11 @@ def faulty_gustaffo(start_sandbox: StartSandbox) -> Iterator[Callable[..., Gusta
 
 @pytest.fixture
 def tx_with(start_sandbox: StartSandbox) -> Iterator[TxWith]:
-    """A txservices client of a sandbox started with one fault, closed after the test."""
+    """A txservices client of a sandbox started with the faults given, closed after the test."""
     clients: list[Tx] = []
 
-    def make(fault: str) -> Tx:
-        clients.append(Tx(start_sandbox(fault).base_url))
+    def make(*faults: str) -> Tx:
+        clients.append(Tx(start_sandbox(*faults).base_url))
         return clients[-1]
 
     yield make

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from paycert.sandbox import SandboxServer
-from tests.conftest import StartSandbox
+from tests.sandbox.conftest import TxWith
 from tests.sandbox.test_gustaffo import Gustaffo, paid_payment
 from tests.sandbox.test_txservices_support import (
     ACS_PASSWORD,
@@ -34,19 +34,6 @@ def tx(sandbox: SandboxServer) -> Iterator[Tx]:
     client = Tx(sandbox.base_url)
     yield client
     client.close()
-
-
-@pytest.fixture
-def faulty_tx(start_sandbox: StartSandbox) -> Iterator[Callable[..., Tx]]:
-    clients: list[Tx] = []
-
-    def start(*faults: str) -> Tx:
-        clients.append(Tx(start_sandbox(*faults).base_url))
-        return clients[-1]
-
-    yield start
-    for client in clients:
-        client.close()
 
 
 @pytest.fixture
@@ -83,9 +70,9 @@ def test_txservices_partial_capture_takes_the_part_and_releases_the_rest(tx: Tx)
 
 
 def test_txservices_partial_capture_ignored_fault_takes_the_whole_authorization(
-    faulty_tx: Callable[..., Tx],
+    tx_with: TxWith,
 ) -> None:
-    tx = faulty_tx("partial-capture-ignored")
+    tx = tx_with("partial-capture-ignored")
     payment_id = tx.pay(VISA, "30.00", payment_type="PA")["paymentId"]
 
     captured = tx.operate(payment_id, "CP", "20.00")
@@ -146,9 +133,9 @@ def test_txservices_concurrent_refunds_refund_once(tx: Tx) -> None:
 
 
 def test_txservices_refund_status_stale_fault_reads_the_refund_as_pending(
-    faulty_tx: Callable[..., Tx],
+    tx_with: TxWith,
 ) -> None:
-    tx = faulty_tx("refund-status-stale")
+    tx = tx_with("refund-status-stale")
     payment_id = tx.pay(VISA, "30.00")["paymentId"]
     refund_id = tx.operate(payment_id, "RF", "10.00").json()["refundId"]
 
@@ -177,8 +164,8 @@ def test_txservices_a_challenged_preauthorization_is_held_after_3ds_then_capture
     assert (captured.json()["status"], captured.json()["capturedAmount"]) == ("capturesuccess", "30.00")
 
 
-def test_txservices_3ds_manual_autocapture_fault_captures_at_once(faulty_tx: Callable[..., Tx]) -> None:
-    tx = faulty_tx("3ds-manual-autocapture")
+def test_txservices_3ds_manual_autocapture_fault_captures_at_once(tx_with: TxWith) -> None:
+    tx = tx_with("3ds-manual-autocapture")
     payment_id = str(_challenged_preauthorization(tx)["paymentId"])
 
     status = tx.status(payment_id).json()
