@@ -78,6 +78,7 @@ from paycert.plugin.shard import shard_info
 from paycert.plugin.subresults import CriteriaResults, criteria_results
 from paycert.plugin.transport import transport
 from paycert.report import GatewayInfo, RunInfo, Selection, build_readiness, utc_now_iso, write_report
+from paycert.report.writer import write_results
 from paycert.targets.attestations import load_attestations
 from paycert.targets.home import specs_dir
 from paycert.targets.target import load_target
@@ -478,11 +479,7 @@ def _write(session: pytest.Session, state: RunState) -> None:
     readiness = build_readiness(state.catalogue, state.results, run)
     secrets = [*state.target.secrets, *state.redactor.secrets]
     # The raw results go in first, so a `latest` that is a copy (no symlinks) has them too.
-    state.run_dir.mkdir(parents=True, exist_ok=True)
-    (state.run_dir / "results.json").write_text(
-        state.redactor.text(json.dumps([r.to_dict() for r in state.results], indent=1, sort_keys=True)),
-        encoding="utf-8",
-    )
+    write_results(state.run_dir, state.results, secrets)
     write_report(
         readiness,
         state.reports_root,
