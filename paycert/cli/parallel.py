@@ -78,9 +78,8 @@ def run_in_parallel(
         return 2
     console.print(f"{workers} shards, {_balanced_by(durations.source)}", highlight=False)
     work = Path(tempfile.mkdtemp(prefix="paycert-workers-"))
-    claims = (
-        work / "claims"
-    )  # the queue of units the workers share (paycert/plugin/shard.py, ClaimedSelection)
+    # The queue of units the workers share (paycert/plugin/shard.py, ClaimedSelection).
+    claims = work / "claims"
     claims.mkdir()
     processes: list[subprocess.Popen[str]] = []
     try:
@@ -131,14 +130,13 @@ def _import_the_merge() -> None:
         importlib.import_module(module)
 
 
+# The modules `_merge` imports from (the report's renderers come with paycert.report.writer).
 _MERGE_MODULES = (
     "paycert.cli.progress",
     "paycert.core.criteria",
     "paycert.report.merge",
     "paycert.report.writer",
-    "paycert.report.html_report",
-    "paycert.report.allure",
-    "paycert.report.junit",
+    "paycert.targets.home",
 )
 
 

@@ -82,13 +82,13 @@ class Checkout:
         shopper: ShopperDriver,
         sink: WebhookSink,
         webhook_url: str,
+        *,
+        link_browser: Callable[[Path | None], BrowserShopper],
         run_dir: Path | None = None,
-        link_browser: Callable[[Path | None], BrowserShopper] | None = None,
     ) -> None:
         self.client = client
         self.shopper = shopper
-        # Where a journey that needs Chromium gets it (RunState.link_browser: one for the session); without
-        # it, a Chromium of the journey's own.
+        # Where a journey that needs Chromium gets it, by CA file (RunState.link_browser: one for the session).
         self._link_browser = link_browser
         self.sink = sink
         self.webhook_url = webhook_url
@@ -482,28 +482,24 @@ class Checkout:
 
     @contextmanager
     def _real_browser(self, journey: str) -> Iterator[ShopperDriver]:
-        """The run's shopper when it is Chromium (--browser), else Chromium for this `journey` only (its
-        screenshots in a folder of its own: each browser numbers its journeys from 1); where Chromium cannot
-        start, the scenario is not evaluated (never passed)."""
+        """The shopper when it is Chromium (--browser, or the phone), else the session's Chromium for pages
+        only a real browser can pay, its screenshots of this `journey` in a folder of their own; where Chromium
+        cannot start, the scenario is not evaluated (never passed)."""
         if isinstance(self.shopper, BrowserShopper):
             yield self.shopper
             return
-        shots = self._run_dir / "screenshots" / journey if self._run_dir is not None else None
-        ca_file = self.client.target.ca_file
-        shared = self._link_browser is not None
-        browser = self._link_browser(ca_file) if self._link_browser else BrowserShopper(None, ca_file=ca_file)
-        browser.screenshot_dir = shots
+        browser = self._link_browser(self.client.target.ca_file)
+        browser.screenshot_dir = (
+            self._run_dir / "screenshots" / journey if self._run_dir is not None else None
+        )
         try:
             browser.start()
         except (ShopperError, ImportError) as exc:
-            browser.close()
             pytest.skip(f"{NOT_EVALUATED_PREFIX}paying through a payment link needs Chromium: {exc}")
         try:
             yield browser
         finally:
-            browser.screenshot_dir = None
-            if not shared:
-                browser.close()
+            browser.screenshot_dir = None  # the session's browser: the next journey names its own folder
 
     # -- reading back ---------------------------------------------------------------------------------------
 

@@ -96,8 +96,7 @@ def launch_chromium(executable_path: str = CHROMIUM, *, headless: bool = True) -
     from playwright.sync_api import Error
 
     playwright = _acquire_playwright()
-    shared: dict[tuple[str, bool], Browser] = _local.__dict__.setdefault("browsers", {})
-    users: dict[int, int] = _local.__dict__.setdefault("browser_users", {})
+    shared, users = _chromiums()
     browser = shared.get((executable_path, headless))
     if browser is None or not browser.is_connected():
         args = list(CHROMIUM_ARGS) if headless else [a for a in CHROMIUM_ARGS if a != "--headless"]
@@ -116,8 +115,7 @@ def launch_chromium(executable_path: str = CHROMIUM, *, headless: bool = True) -
 def release_chromium(browser: Browser) -> None:
     from playwright.sync_api import Error
 
-    users: dict[int, int] = _local.__dict__.setdefault("browser_users", {})
-    shared: dict[tuple[str, bool], Browser] = _local.__dict__.setdefault("browsers", {})
+    shared, users = _chromiums()
     left = users.get(id(browser), 1) - 1
     try:
         if left > 0:
@@ -396,6 +394,14 @@ class BrowserShopper(JourneyWalker):
 # Playwright's sync API runs one driver per thread, and a second `sync_playwright()` in the same thread fails;
 # drivers created in one thread (a session-wide one and a test's own) share it, each with its own browser.
 _local = threading.local()
+
+
+def _chromiums() -> tuple[dict[tuple[str, bool], Browser], dict[int, int]]:
+    """This thread's Chromium per (executable, headless), and how many drivers use each (by id: one that
+    crashed and was replaced is still counted down by the drivers that hold it)."""
+    shared: dict[tuple[str, bool], Browser] = _local.__dict__.setdefault("browsers", {})
+    users: dict[int, int] = _local.__dict__.setdefault("browser_users", {})
+    return shared, users
 
 
 def _acquire_playwright() -> Playwright:
