@@ -105,7 +105,14 @@ def fresh_checkout(paycert_run: RunState, checkout: Checkout) -> Iterator[Checko
     client = GatewayClient(checkout.client.target, paycert_run.recorder)
     client.context_extra.update(checkout.client.context_extra)  # where its webhooks go, its registration
     try:
-        yield Checkout(client, checkout.shopper, checkout.sink, checkout.webhook_url)
+        yield Checkout(
+            client,
+            checkout.shopper,
+            checkout.sink,
+            checkout.webhook_url,
+            link_browser=paycert_run.link_browser,
+            run_dir=paycert_run.run_dir,
+        )
     finally:
         client.close()
 
