@@ -254,18 +254,31 @@ def _mask_auth_credentials(text: str) -> str:
 ENV_REFERENCE = re.compile(r"\$(?:[A-Z_][A-Z0-9_]*|\{[A-Z_][A-Z0-9_]*\})")
 
 
-def _is_masked(value: str) -> bool:
+def _is_placeholder(value: str) -> bool:
+    """Whether `value` is nothing but the mask, empty, or an environment reference: it reveals nothing."""
     # Quotes around a value, escaped ones too (`\"` when the text is serialized as JSON), are no part of it.
     bare = value.strip("\"'\\")
-    return bare in (MASK, "") or bool(_MASKED_PAN.search(bare)) or bool(ENV_REFERENCE.fullmatch(bare))
+    return bare in (MASK, "") or bool(ENV_REFERENCE.fullmatch(bare))
+
+
+def _is_masked(value: str) -> bool:
+    """Whether a card number's value is already masked (or a placeholder)."""
+    return _is_placeholder(value) or bool(_MASKED_PAN.search(value.strip("\"'\\")))
 
 
 def _credential_value(key: str, value: str) -> str | None:
-    """The replacement for `value` if `key` names a credential or a card number, else None."""
+    """The replacement for `value` if `key` names a credential or a card number, else None.
+
+    A credential's value is masked whole unless it is a placeholder already. A card number masked inside it
+    does not make it safe: a random secret can hold a run of digits that passes Luhn, and the card rule,
+    which runs first, masks only that run and leaves the rest of the secret (`whsec_ab411111******1111cd`).
+    """
     kind = _key_kind(key)
-    if kind == _PLAIN or _is_masked(value):
+    if kind == _PLAIN or _is_placeholder(value):
         return None
-    return MASK if kind == _CREDENTIAL else mask_pan(value)
+    if kind == _CREDENTIAL:
+        return MASK
+    return None if _is_masked(value) else mask_pan(value)
 
 
 def _key_value(match: re.Match[str]) -> str | None:

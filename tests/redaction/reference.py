@@ -1,7 +1,8 @@
 """The redaction rules as they stood before issue 15 made report writing cheap: the oracle for the fast paths.
 
 A verbatim copy of paycert/redaction/redact.py (commit de341e3) from MASK down to redact_json, and
-find_leaks: plain regex scans and per-call work, no caches, gates or pre-checks. tests/redaction checks that
+find_leaks: plain regex scans and per-call work, no caches, gates or pre-checks (with one correction of a
+rule since, in `_credential_value`, made in both files). tests/redaction checks that
 the fast redaction gives exactly what this gives, so making it fast changed no guarantee. Do not "improve"
 this file; it is meant to stay the slow, obvious version.
 """
@@ -192,10 +193,15 @@ def _is_masked(value: str) -> bool:
 
 def _credential_value(key: str, value: str) -> str | None:
     """The replacement for `value` if `key` names a credential or a card number, else None."""
-    if _is_masked(value):
+    # The one correction since de341e3: a credential is masked whole unless it is only the mask or an
+    # environment reference. A card number masked inside it used to count as masked and left the rest of it.
+    bare = value.strip("\"'\\")
+    if bare in (MASK, "") or ENV_REFERENCE.fullmatch(bare):
         return None
     if is_sensitive_key(key):
         return MASK
+    if _is_masked(value):
+        return None
     if _is_pan_key(key):
         return mask_pan(value)
     return None

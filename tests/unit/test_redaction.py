@@ -100,6 +100,23 @@ def test_json_and_xml_bodies_handled_as_text() -> None:
     )
 
 
+def test_a_credential_holding_a_card_shaped_run_of_digits_is_masked_whole() -> None:
+    # A random hex secret holds a Luhn-valid run of 13+ digits now and then (the sandbox's `whsec_` + 48 hex
+    # did in CI). The card rule masks that run first; the credential's key must still mask the rest of it,
+    # also before the run knows the value is a secret (a registration's answer is recorded before it is read).
+    secret = "whsec_ab4111111111111111" + "c" * 26
+    body = f'{{"webhookId": "wh_1", "secret": "{secret}"}}'
+    assert redact_text(body) == '{"webhookId": "wh_1", "secret": "***"}'
+    assert redact_text(f"client_secret={secret}&x=1") == "client_secret=***&x=1"
+    assert (
+        redact_form(f"client_secret={secret}&cardNumber={VISA}")
+        == "client_secret=***&cardNumber=411111******1111"
+    )
+    assert redact_text(f"<password>{secret}</password>") == "<password>***</password>"
+    # A card number's own field keeps its mask: masked is what it should be.
+    assert redact_text('{"cardNumber": "411111******1111"}') == '{"cardNumber": "411111******1111"}'
+
+
 def test_known_secrets_are_masked_raw_url_encoded_and_json_escaped() -> None:
     secret = 'p@ss w/"q"'
     text = f'raw {secret} url p%40ss%20w%2F%22q%22 form p%40ss+w%2F%22q%22 json "{json.dumps(secret)[1:-1]}"'
