@@ -113,6 +113,11 @@ def test_a_credential_holding_a_card_shaped_run_of_digits_is_masked_whole() -> N
         == "client_secret=***&cardNumber=411111******1111"
     )
     assert redact_text(f"<password>{secret}</password>") == "<password>***</password>"
+    # Where no key names it, the card rule leaves the rest of it; once the run knows the secret, that form of
+    # it is known too.
+    half_masked = redact_text(f"registration = {{'secret': '{secret}'}}")
+    assert "whsec_ab411111******1111ccc" in half_masked
+    assert redact_text(half_masked, [secret]) == "registration = {'secret': '***'}"
     # A card number's own field keeps its mask: masked is what it should be.
     assert redact_text('{"cardNumber": "411111******1111"}') == '{"cardNumber": "411111******1111"}'
 
