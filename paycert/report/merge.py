@@ -6,7 +6,8 @@ criterion whose tests ran on another shard is judged on them, and a shard that i
 criteria "not evaluated" with a harness error naming it, never quietly passed.
 
 Shards of different runs cannot be merged: a different target, selection, seed, faults, collection or
-durations means the shards may not have run each test exactly once.
+durations means the shards may not have run each test exactly once, and a different paycert may have judged
+the same test differently.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def _identity(shard: ShardRun) -> dict[str, Any]:
     """What must be the same in every shard of one split run, by name (for the refusal's one line)."""
     run = shard.run
     return {
+        "paycert version": run.paycert_version,
         "target": run.target,
         "target file": run.target_file,
         "gateways": run.gateway_ids,

@@ -95,6 +95,17 @@ def test_shards_of_different_runs_are_refused_with_one_line(tmp_path: Path) -> N
     assert not (tmp_path / "merged").exists()
 
 
+def test_shards_of_two_paycert_versions_are_refused(tmp_path: Path) -> None:
+    # A CI matrix whose jobs installed different paycerts: the same test may be judged by different rules.
+    first, second = halves()
+    one = shard_run(tmp_path, 1, first)
+    other = shard_run(tmp_path, 2, second, paycert_version="0.2.0")
+    outcome = runner.invoke(app, ["merge", str(one), str(other), "-o", str(tmp_path / "merged")])
+    assert outcome.exit_code == 2
+    assert "its paycert version differs (0.2.0 vs 0.1.0)" in outcome.output
+    assert not (tmp_path / "merged").exists()
+
+
 def test_a_whole_run_or_a_missing_folder_is_not_a_shard(tmp_path: Path) -> None:
     first, _ = halves()
     one = shard_run(tmp_path, 1, first)
