@@ -1,7 +1,9 @@
 """`readiness.html`: one self-contained page (no external CSS, fonts, scripts or images) readable offline.
 
 It renders from the `readiness.json` document. Screenshots are inlined as `data:` URIs read from the run folder.
-They are swapped in after the page text has been redacted, so the redactor never rewrites base64 bytes.
+They are swapped in after the page text has been redacted, so the redactor never rewrites base64 bytes; their
+placeholders are made of letters alone, since a random hex placeholder next to its index now and then held a
+Luhn-valid run of digits that the redactor masked as a card number, leaving a broken image.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hashlib
 import json
 import pickle
 import secrets
+import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -35,12 +38,25 @@ STATUS_LABELS = {
 _TEXT_MEDIA = ("text/", "application/json", "application/xml")
 
 
+def _letters(number: int, alphabet: str = string.ascii_lowercase) -> str:
+    """`number` written in letters (0 -> "a", 26 -> "ba"): a placeholder with no digits for any rule to take."""
+    written = alphabet[number % len(alphabet)]
+    while number >= len(alphabet):
+        number //= len(alphabet)
+        written = alphabet[number % len(alphabet)] + written
+    return written
+
+
+def _nonce() -> str:
+    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(20))
+
+
 @dataclass
 class _Inliner:
     """Gives each embedded file a placeholder now and its data: URI after redaction."""
 
     run_dir: Path | None
-    nonce: str = field(default_factory=lambda: secrets.token_hex(8))
+    nonce: str = field(default_factory=_nonce)
     uris: dict[str, str] = field(default_factory=dict)
 
     def attachment(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +75,7 @@ class _Inliner:
         if media.startswith(_TEXT_MEDIA):
             return view | {"show": "text", "body": body_view(data.decode("utf-8", errors="replace"))}
         # Closed at both ends: `...-1` must not be replaced inside `...-10` (the tenth screenshot broke so).
-        placeholder = f"paycert-inline-{self.nonce}-{len(self.uris)}-end"
+        placeholder = f"paycert-inline-{self.nonce}-{_letters(len(self.uris))}-end"
         self.uris[placeholder] = f"data:{media};base64,{base64.b64encode(data).decode('ascii')}"
         return view | {"show": "image" if media.startswith("image/") else "file", "src": placeholder}
 
@@ -73,6 +89,10 @@ class _Inliner:
         if not path.is_relative_to(root) or not path.is_file():
             return None
         return path.read_bytes()
+
+    def intact(self, html: str) -> bool:
+        """Whether redaction left every placeholder as it was (a known secret could still match letters)."""
+        return all(placeholder in html for placeholder in self.uris)
 
     def inline(self, html: str) -> str:
         for placeholder, uri in self.uris.items():
@@ -88,8 +108,22 @@ def render_html(
     redact: Callable[[str], str] | None = None,
 ) -> str:
     """The page for one `readiness.json` document; `previous` is the previous run's document, for the trend."""
-    inliner = _Inliner(run_dir)
-    html = (
+    for _ in range(_RENDER_ATTEMPTS):
+        inliner = _Inliner(run_dir)
+        html = _render(document, previous, inliner)
+        if redact is not None:
+            html = redact(html)
+        if inliner.intact(html):
+            break
+        # Redaction changed a placeholder: render again with other letters rather than ship a broken image.
+    return inliner.inline(html)
+
+
+_RENDER_ATTEMPTS = 3
+
+
+def _render(document: dict[str, Any], previous: dict[str, Any] | None, inliner: _Inliner) -> str:
+    return (
         _environment()
         .get_template("readiness.html")
         .render(
@@ -106,9 +140,6 @@ def render_html(
             kpi=_kpi_view(document["criteria"]),
         )
     )
-    if redact is not None:
-        html = redact(html)
-    return inliner.inline(html)
 
 
 _OPTIONS: dict[str, Any] = {

@@ -12,7 +12,9 @@ import pytest
 from markupsafe import escape
 
 from paycert.core.results import Outcome, TestResult
-from paycert.report.html_report import BODY_LIMIT
+from paycert.redaction import redact_text
+from paycert.report.html_report import BODY_LIMIT, render_html
+from paycert.report.json_report import readiness_to_dict
 from paycert.report.readiness import build_readiness
 from paycert.report.writer import write_report
 from tests.report.factory import CATALOGUE, IDS, all_passing, exchange, replace, result, run_info
@@ -136,6 +138,58 @@ def test_screenshots_are_embedded_only_from_the_run_folder(tmp_path: Path) -> No
     assert page.count(data_uri) == 1
     assert f'<img alt="pay page" src="{data_uri}">' in page
     assert "../outside.png: the file is not in the run folder" in page
+
+
+def _shots(tmp_path: Path, count: int) -> tuple[dict[str, Any], Path]:
+    """A readiness document with `count` screenshots as evidence, and the run folder that holds them."""
+    run = run_info()
+    run_dir = tmp_path / run.run_id
+    (run_dir / "shots").mkdir(parents=True)
+    evidence = []
+    for k in range(count):
+        (run_dir / "shots" / f"{k}.png").write_bytes(PNG + bytes([k]))
+        evidence.append(
+            {"kind": "attachment", "path": f"shots/{k}.png", "media_type": "image/png", "label": f"s{k}"}
+        )
+    results = replace(all_passing(), "PAY-3DS", "gustaffo", result("PAY-3DS", "gustaffo", evidence=evidence))
+    return readiness_to_dict(build_readiness(CATALOGUE, results, run)), run_dir
+
+
+def test_every_screenshot_survives_redaction_of_the_page(tmp_path: Path) -> None:
+    # The placeholders stand in the page while it is redacted. Hex ones next to their index now and then
+    # made a Luhn-valid run of digits, masked as a card number: a broken image in CI. Letters only now.
+    document, run_dir = _shots(tmp_path, 30)
+    seen: list[str] = []
+
+    def redact(html: str) -> str:
+        seen.append(html)
+        return redact_text(html)
+
+    page = render_html(document, run_dir=run_dir, redact=redact)
+
+    placeholders = re.findall(r"paycert-inline-[^\"]*", seen[0])
+    assert len(placeholders) == 30
+    assert not any(re.search(r"[0-9]", p) for p in placeholders), placeholders[:3]
+    assert "paycert-inline" not in page
+    for k in range(30):
+        assert f"data:image/png;base64,{base64.b64encode(PNG + bytes([k])).decode()}" in page
+
+
+def test_a_placeholder_the_redaction_changed_is_rendered_again_not_shipped_broken(tmp_path: Path) -> None:
+    document, run_dir = _shots(tmp_path, 3)
+    calls: list[str] = []
+
+    def redact(html: str) -> str:
+        # The first time, as if a known secret matched letters of a placeholder.
+        calls.append(html)
+        return html.replace("paycert-inline-", "paycert-***-", 1) if len(calls) == 1 else html
+
+    page = render_html(document, run_dir=run_dir, redact=redact)
+
+    assert len(calls) == 2
+    assert "paycert-inline" not in page
+    assert "paycert-***" not in page
+    assert page.count("data:image/png;base64,") == 3
 
 
 def test_harness_errors_and_findings_are_prominent(tmp_path: Path) -> None:
