@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import subprocess
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from paycert.core.results import Outcome
-from paycert.redaction import luhn_valid
+from paycert.redaction import luhn_valid, redact_text
 from paycert.report.readiness import build_readiness
 from paycert.report.writer import write_report
 from tests.report.factory import CATALOGUE, all_passing, exchange, replace, result, run_info
@@ -106,6 +110,49 @@ def test_timestamps_that_look_like_card_numbers_survive_the_redaction(tmp_path: 
     [stop] = [d["stop"] for d in _results(tmp_path).values() if d["stop"] != start_ms + 250]
     assert isinstance(stop, int), stop  # not masked into a string
     assert 1 <= stop - (start_ms + duration_ms) <= 2  # moved a millisecond or two, off the Luhn check
+
+
+def _masked_by_redaction(make: Callable[[str], str], seeds: Iterator[str]) -> str:
+    """The first seed whose plain id the redaction would mask, as it masks a card number."""
+    return next(seed for seed in seeds if redact_text(make(seed)) != make(seed))
+
+
+def test_result_ids_that_hold_a_card_shaped_run_of_digits_still_name_their_files(tmp_path: Path) -> None:
+    # A uuid or sha256 holds a Luhn-valid run of 13+ digits about one time in 250: masked, the result's uuid no
+    # longer named its files and its attachment could not be found. Take tests whose plain ids are such.
+    def nodeid(k: int) -> str:
+        return f"suites/test_ids.py::test_{k}[gustaffo]"
+
+    def plain_uuid(seed: str) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{RUN_ID}/WH-SIG/gustaffo/{seed}"))
+
+    def plain_history(seed: str) -> str:
+        return hashlib.sha256(f"WH-SIG/gustaffo/{seed}".encode()).hexdigest()
+
+    by_uuid = _masked_by_redaction(plain_uuid, (nodeid(k) for k in itertools.count()))
+    by_history = _masked_by_redaction(plain_history, (nodeid(k) for k in itertools.count()))
+    ordinary = next(
+        n
+        for n in (nodeid(k) for k in itertools.count())
+        if redact_text(plain_uuid(n)) == plain_uuid(n) and redact_text(plain_history(n)) == plain_history(n)
+    )
+    results = [r for r in all_passing() if not (r.gateway == "gustaffo" and "WH-SIG" in r.criteria)]
+    results += [result("WH-SIG", "gustaffo", nodeid=n) for n in (by_uuid, by_history, ordinary)]
+    write_report(build_readiness(CATALOGUE, results, run_info(RUN_ID)), tmp_path, RUN_ID)
+    write_report(build_readiness(CATALOGUE, results, run_info(RUN_ID)), tmp_path / "again", RUN_ID)
+
+    directory = tmp_path / RUN_ID / "allure-results"
+    found, found_again = _results(tmp_path), _results(tmp_path / "again")
+    for name in (by_uuid, by_history):
+        written = found[name]
+        assert (directory / f"{written['uuid']}-result.json").is_file(), written["uuid"]
+        [attachment] = written["attachments"]
+        assert (directory / attachment["source"]).is_file(), attachment["source"]
+        assert "*" not in written["historyId"]
+        assert found_again[name]["historyId"] == written["historyId"]  # Allure's history keys on it
+    # An id that never held such a run is the plain digest it always was: the history of older runs holds.
+    assert found[ordinary]["uuid"] == plain_uuid(ordinary)
+    assert found[ordinary]["historyId"] == plain_history(ordinary)
 
 
 ALLURE = Path(__file__).resolve().parents[2] / "tools" / "node" / "node_modules" / ".bin" / "allure"
