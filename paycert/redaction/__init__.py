@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from paycert.redaction.ids import unmasked_id
 from paycert.redaction.redact import (
     MASK,
     Redactor,
@@ -28,4 +29,5 @@ __all__ = [
     "redact_json",
     "redact_text",
     "redact_url",
+    "unmasked_id",
 ]

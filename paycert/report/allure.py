@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from paycert.redaction import luhn_valid, redact_text
+from paycert.redaction import luhn_valid, unmasked_id
 
 __all__ = ["ALLURE_DIR", "render_allure"]
 
@@ -32,14 +32,14 @@ def render_allure(document: Mapping[str, Any]) -> dict[str, str]:
     start_ms = _epoch_ms(document["run"].get("started_at"))
     for criterion, gateway, test in _tests(document):
         identity = f"{criterion['id']}/{gateway}/{test['nodeid']}"
-        result_id = _unmasked(_result_uuid, f"{document['run']['run_id']}/{identity}")
+        result_id = unmasked_id(_result_uuid, f"{document['run']['run_id']}/{identity}")
         attachment = f"{result_id}-evidence-attachment.json"
         files[attachment] = json.dumps(test.get("evidence") or [], indent=2, sort_keys=True)
         duration_ms = int(float(test.get("duration_s") or 0) * 1000)
         result = {
             "uuid": result_id,
             # The same test on the same gateway across runs: what Allure's history and retries key on.
-            "historyId": _unmasked(_history_id, identity),
+            "historyId": unmasked_id(_history_id, identity),
             "name": f"{criterion['id']} · {gateway} · {_short(test['nodeid'])}",
             "fullName": test["nodeid"],
             "description": criterion.get("title", ""),
@@ -77,21 +77,6 @@ def _result_uuid(seed: str) -> str:
 
 def _history_id(seed: str) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()
-
-
-def _unmasked(make: Callable[[str], str], seed: str) -> str:
-    """The first of make(seed), make(seed + "#1"), ... that the redaction leaves as it is.
-
-    A hex digest or uuid holds a Luhn-valid run of 13 or more digits about one time in 250, which the
-    redaction masks like a card number: the result's `uuid` and its attachment's `source` then no longer name
-    the files, and a `historyId` changes from run to run. The same seed always gives the same id, and one that
-    never needed a second try is the plain digest it always was.
-    """
-    candidate, attempt = make(seed), 0
-    while redact_text(candidate) != candidate:
-        attempt += 1
-        candidate = make(f"{seed}#{attempt}")
-    return candidate
 
 
 def _unlike_a_card_number(ms: int) -> int:

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from paycert.redaction import unmasked_id
+
 Environment = Literal["sandbox", "live"]
 
 
@@ -92,8 +94,16 @@ class Selection:
 
 
 def collection_digest(nodeids: Iterable[str]) -> str:
-    """`ShardInfo.collection`: the same for the same test ids, whatever order they were collected in."""
-    return hashlib.sha256("\n".join(sorted(nodeids)).encode()).hexdigest()[:16]
+    """`ShardInfo.collection`: the same for the same test ids, whatever order they were collected in.
+
+    The merge computes it again from the tests the workers claimed and compares it with the one the report
+    stored, so it must be a digest the redaction leaves alone.
+    """
+    return unmasked_id(_short_digest, "\n".join(sorted(nodeids)))
+
+
+def _short_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
