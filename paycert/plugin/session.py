@@ -146,10 +146,8 @@ class RunState:
         """The session's Chromium for pages only a real browser can pay (not started: `start()` it).
 
         Each journey still gets a fresh browser context (no cookies, storage or cache from the one before).
-        With --browser it is the run's shopper itself.
+        With --browser a checkout's own shopper is Chromium already and this is not asked for.
         """
-        if isinstance(self.shopper, BrowserShopper):
-            return self.shopper
         if ca_file not in self.link_browsers:
             self.link_browsers[ca_file] = BrowserShopper(None, ca_file=ca_file)
         return self.link_browsers[ca_file]
