@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from paycert.cli.signals import Interrupted, ending_on_signals
+from paycert.cli.signals import Interrupted, Received, ending_on_signals
 
 # The sandbox (FastAPI, uvicorn: ~0.45 s of imports) is imported where a command uses it, not when the CLI
 # assembles its commands: `paycert --help` and every other command paid for it (issue 15).
@@ -70,7 +70,9 @@ def sandbox(
         # A folder made here is the sandbox's alone: removed however serving ends; a --data-dir is kept.
         directory = data_dir or Path(tempfile.mkdtemp(prefix=WORK_PREFIX))
         try:
-            _serve(directory, host, port, tls, frozenset(fault or ()), frozenset(webhook_host or ()))
+            _serve(
+                directory, host, port, tls, frozenset(fault or ()), frozenset(webhook_host or ()), received
+            )
         except Interrupted:
             pass  # uvicorn has shut down; the exit code below says which signal
         finally:
@@ -81,7 +83,13 @@ def sandbox(
 
 
 def _serve(
-    directory: Path, host: str, port: int, tls: bool, faults: frozenset[str], egress: frozenset[str]
+    directory: Path,
+    host: str,
+    port: int,
+    tls: bool,
+    faults: frozenset[str],
+    egress: frozenset[str],
+    received: Received,
 ) -> None:
     from paycert.sandbox import SandboxConfig, SandboxServer
 
@@ -91,6 +99,7 @@ def _serve(
     except OSError as exc:
         typer.echo(f"paycert sandbox: cannot listen on {host}:{port}: {exc.strerror}", err=True)
         raise typer.Exit(EXIT_HARNESS_ERROR) from None
+    received.stop_with(server.ask_to_stop)  # from here a signal ends serving, and never mid-startup
     try:
         _announce(server)
         server.serve_forever()

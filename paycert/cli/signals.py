@@ -12,7 +12,7 @@ import functools
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, ParamSpec
 
@@ -41,10 +41,23 @@ class Received:
     """The first signal a command received (None: none)."""
 
     signum: int | None = None
+    actions: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int | None:
         return None if self.signum is None else 128 + self.signum
+
+    def stop_with(self, action: Callable[[], None]) -> None:
+        """From now on the signal runs `action` instead of raising `Interrupted` (at once if it came already).
+
+        For a command that has a way to stop cleanly (a server's flag). A raise lands wherever the main thread
+        is: in a weakref callback or `__del__` Python ignores it, and a `paycert sandbox` so lost its SIGTERM
+        and served on; inside asyncio's loop it broke `asyncio.run` with a traceback and exit 1. Both seen in
+        CI or under load, with the signal arriving while uvicorn started.
+        """
+        self.actions.append(action)
+        if self.signum is not None:
+            action()
 
 
 @contextmanager
@@ -55,7 +68,10 @@ def ending_on_signals() -> Iterator[Received]:
     def interrupt(signum: int, frame: FrameType | None) -> None:
         if received.signum is None:
             received.signum = signum
-            raise Interrupted(signum)
+            for action in received.actions:
+                action()
+            if not received.actions:
+                raise Interrupted(signum)
         # A second signal while the first one's cleanup runs is not raised: cleanup is bounded (the sandbox
         # stops within seconds), and cutting it short is what would leave the temp folder behind.
 

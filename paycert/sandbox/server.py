@@ -118,6 +118,10 @@ class SandboxServer:
             self.plain_http.start(timeout)
         return self
 
+    def ask_to_stop(self) -> None:
+        """Have the server end at its loop's next tick (safe from a signal handler: it only sets a flag)."""
+        self._server.should_exit = True
+
     def stop(self) -> None:
         # Both servers are told first and then waited for: each takes up to a tick of uvicorn's loop (0.1 s)
         # and its shutdown to end, which one after the other cost every run twice.
